@@ -1,0 +1,88 @@
+#include "gatewayd/header_rewrite.hpp"
+
+#include <array>
+#include <vector>
+
+namespace gw {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::array hop_by_hop{
+    http::field::connection, http::field::keep_alive, http::field::proxy_connection,
+    http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade,
+};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Joins every occurrence of a header with ", ", as RFC 9110 allows for list-valued fields.
+std::string joined_values(const http::fields& fields, std::string_view name) {
+    std::string joined;
+    auto [first, last] = fields.equal_range(name);
+    for (auto it = first; it != last; ++it) {
+        const std::string_view value = trim(it->value());
+        if (value.empty()) continue;
+        if (!joined.empty()) joined += ", ";
+        joined += value;
+    }
+    return joined;
+}
+
+}  // namespace
+
+void remove_hop_by_hop(http::fields& fields) {
+    // Names listed in Connection are collected first: erasing while iterating would invalidate.
+    std::vector<std::string> named;
+    auto [first, last] = fields.equal_range(http::field::connection);
+    for (auto it = first; it != last; ++it) {
+        std::string_view rest = it->value();
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const std::string_view token = trim(rest.substr(0, comma));
+            if (!token.empty()) named.emplace_back(token);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+    }
+    for (const auto& name : named) fields.erase(name);
+    for (const auto name : hop_by_hop) fields.erase(name);
+}
+
+std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip) {
+    const std::string_view chain = trim(incoming);
+    if (!peer_trusted || chain.empty()) return std::string(peer_ip);
+    std::string value;
+    value.reserve(chain.size() + 2 + peer_ip.size());
+    value.append(chain).append(", ").append(peer_ip);
+    return value;
+}
+
+void rewrite_request_headers(http::fields& fields, const forwarding_info& info) {
+    remove_hop_by_hop(fields);
+
+    const std::string incoming_for = info.peer_trusted ? joined_values(fields, "X-Forwarded-For") : std::string{};
+    fields.set("X-Forwarded-For", forwarded_for(incoming_for, info.peer_trusted, info.peer_ip));
+
+    // Only a trusted proxy may tell us the original scheme and host; anyone else gets ours.
+    if (!info.peer_trusted || fields.count("X-Forwarded-Proto") == 0) fields.set("X-Forwarded-Proto", "http");
+    if (!info.peer_trusted || fields.count("X-Forwarded-Host") == 0) {
+        const auto host = fields.find(http::field::host);
+        if (host != fields.end()) {
+            fields.set("X-Forwarded-Host", host->value());
+        } else {
+            fields.erase("X-Forwarded-Host");
+        }
+    }
+    fields.set("X-Request-Id", info.request_id);
+}
+
+void rewrite_response_headers(http::fields& fields, std::string_view request_id) {
+    remove_hop_by_hop(fields);
+    fields.set("X-Request-Id", request_id);
+}
+
+}  // namespace gw

@@ -1,0 +1,177 @@
+#include "gatewayd/server.hpp"
+
+#include "gatewayd/gateway.hpp"
+#include "gatewayd/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+namespace gw {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// One event loop with its own listener (SO_REUSEPORT spreads connections across loops).
+struct event_loop {
+    asio::io_context io{1};
+    std::unique_ptr<gateway> state;
+    std::optional<tcp::acceptor> acceptor;
+};
+
+std::optional<tcp::endpoint> resolve(const std::string& host, std::uint16_t port, std::string& error) {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    boost::system::error_code ec;
+    const auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, std::to_string(port),
+                                          tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+        error = ec ? ec.message() : "no address";
+        return std::nullopt;
+    }
+    return results.begin()->endpoint();
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, gateway& owner) {
+    asio::steady_timer backoff(acceptor.get_executor());
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // Out of file descriptors or similar: wait a little rather than spin.
+            spdlog::error("accept failed: {}", ec.message());
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(nothrow);
+            continue;
+        }
+        if (!owner.admit_connection()) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        asio::co_spawn(acceptor.get_executor(), run_session(std::move(socket), owner), asio::detached);
+    }
+}
+
+// Idle upstream connections older than upstream.idle_timeout are closed in the background.
+asio::awaitable<void> sweep_pools(gateway& owner) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!owner.draining()) {
+        timer.expires_after(std::chrono::seconds(1));
+        co_await timer.async_wait(nothrow);
+        const auto now = steady_clock::now();
+        for (auto& target : owner.backends()) owner.pool().sweep(*target, now);
+    }
+}
+
+// Closes the listeners, lets requests in flight finish up to shutdown_timeout, then stops.
+asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, duration shutdown_timeout) {
+    for (auto& loop : loops) {
+        asio::post(loop->io, [&loop = *loop] {
+            boost::system::error_code ignored;
+            loop.acceptor->close(ignored);
+            loop.state->begin_drain();
+        });
+    }
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = steady_clock::now() + shutdown_timeout;
+    for (;;) {
+        std::size_t busy = 0;
+        for (auto& loop : loops) busy += loop->state->active_connections();
+        if (busy == 0) break;
+        if (steady_clock::now() >= deadline) {
+            spdlog::warn("shutdown timeout: closing {} connection(s) still busy", busy);
+            break;
+        }
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(nothrow);
+    }
+    for (auto& loop : loops) loop->io.stop();
+}
+
+asio::awaitable<void> handle_signals(std::vector<std::unique_ptr<event_loop>>& loops, const config& settings) {
+    asio::signal_set signals(co_await asio::this_coro::executor, SIGTERM, SIGINT, SIGHUP);
+    for (;;) {
+        auto [ec, number] = co_await signals.async_wait(nothrow);
+        if (ec) co_return;
+        if (number == SIGHUP) {
+            spdlog::warn("SIGHUP received: live reload is not available yet; the running config stays");
+            continue;
+        }
+        spdlog::info("{} received: draining (up to {} ms)", number == SIGTERM ? "SIGTERM" : "SIGINT",
+                     settings.shutdown_timeout.count());
+        co_await drain(loops, settings.shutdown_timeout);
+        co_return;
+    }
+}
+
+}  // namespace
+
+int run_server(std::shared_ptr<const config> settings, const std::string& config_path) {
+    std::string error;
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& target : settings->backends) {
+        const auto endpoint = resolve(target.host, target.port, error);
+        if (!endpoint) {
+            spdlog::error("{}: cannot resolve backend {}: {}", config_path, target.url, error);
+            return 1;
+        }
+        endpoints.push_back(*endpoint);
+    }
+    const auto listen_at = resolve(settings->listen_address.host, settings->listen_address.port, error);
+    if (!listen_at) {
+        spdlog::error("cannot listen on {}: {}", settings->listen, error);
+        return 1;
+    }
+
+    std::vector<std::unique_ptr<event_loop>> loops;
+    for (std::uint64_t i = 0; i < settings->threads; ++i) {
+        auto loop = std::make_unique<event_loop>();
+        loop->state = std::make_unique<gateway>(loop->io, settings, endpoints);
+        boost::system::error_code ec;
+        auto& acceptor = loop->acceptor.emplace(loop->io);
+        acceptor.open(listen_at->protocol(), ec);
+        if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec && settings->threads > 1) {
+            const int on = 1;
+            if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+                ec.assign(errno, boost::system::system_category());
+            }
+        }
+        if (!ec) acceptor.bind(*listen_at, ec);
+        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            spdlog::error("cannot listen on {}: {}", settings->listen, ec.message());
+            return 1;
+        }
+        asio::co_spawn(loop->io, accept_loop(acceptor, *loop->state), asio::detached);
+        asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
+        loops.push_back(std::move(loop));
+    }
+    asio::co_spawn(loops.front()->io, handle_signals(loops, *settings), asio::detached);
+
+    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s))", settings->listen, settings->threads,
+                 settings->backends.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < loops.size(); ++i) {
+        threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });
+    }
+    loops.front()->io.run();
+    for (auto& thread : threads) thread.join();
+    spdlog::info("gatewayd stopped");
+    return 0;
+}
+
+}  // namespace gw

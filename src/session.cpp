@@ -1,0 +1,525 @@
+#include "gatewayd/session.hpp"
+
+#include "gatewayd/error_response.hpp"
+#include "gatewayd/gateway.hpp"
+#include "gatewayd/header_rewrite.hpp"
+#include "gatewayd/logging.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// One chunk relays bodies in both directions: the request body is done before the response
+// body starts, so a busy connection holds one chunk and an idle one none.
+constexpr std::size_t body_chunk_size = 32 * 1024;
+constexpr std::size_t upstream_header_limit = 64 * 1024;
+constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
+constexpr auto linger_time = std::chrono::milliseconds(500);
+
+using request_parser = http::request_parser<http::buffer_body>;
+using response_parser = http::response_parser<http::buffer_body>;
+
+struct client_connection {
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::string peer_ip;
+    bool peer_trusted = false;
+};
+
+// The request as the gateway saw it before rewriting, for retries, errors and the access log.
+struct request_facts {
+    std::string method;
+    std::string target;
+    std::string request_id;
+    unsigned version = 11;
+    bool head = false;
+    bool idempotent = false;
+    bool keep_alive = false;
+    bool expects_continue = false;
+};
+
+// How far one try against one backend got; it decides what the caller may still do.
+enum class exchange_stage {
+    completed,        // the response reached the client, possibly cut short by either side
+    before_response,  // nothing came back from the backend; the client has not been answered
+    client_gone,      // the client broke off or sent a body we refuse; see client_error
+};
+
+struct exchange_result {
+    exchange_stage stage = exchange_stage::completed;
+    unsigned status = 0;            // sent to the client, when completed
+    bool client_keep_alive = false;
+    bool stale = false;             // a reused connection failed before any byte came back
+    bool body_read = false;         // some of the client's body was consumed
+    gateway_error error = gateway_error::bad_gateway;  // the answer owed, when before_response
+    beast::error_code client_error;
+};
+
+bool is_idempotent(http::verb method) {
+    switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::trace: return true;
+    default: return false;
+    }
+}
+
+bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+
+// A reset or an orderly close before any byte: what a backend's idle-timeout race looks like.
+bool looks_stale(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == http::error::partial_message;
+}
+
+std::string peer_text(const tcp::endpoint& endpoint) {
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    return address.to_string();
+}
+
+bool is_trusted(std::string_view peer, const config& settings) {
+    if (settings.client.trusted_proxies.empty()) return false;
+    const auto address = parse_ip_address(peer);
+    if (!address) return false;
+    for (const auto& network : settings.client.trusted_proxies) {
+        if (network.contains(*address)) return true;
+    }
+    return false;
+}
+
+asio::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
+                                  bool keep_alive, duration timeout) {
+    const error_reply reply = describe(error);
+    http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
+    response.set(http::field::content_type, "application/json");
+    if (facts != nullptr) response.set("X-Request-Id", facts->request_id);
+    if (reply.status == 503) response.set(http::field::retry_after, "1");
+    response.body() = json_error_body(error);
+    response.keep_alive(keep_alive && !closes_connection(error));
+    response.prepare_payload();
+    client.stream.expires_after(timeout);
+    auto [ec, written] = co_await http::async_write(client.stream, response, nothrow);
+    co_return !ec && response.keep_alive();
+}
+
+asio::awaitable<void> write_continue(client_connection& client, duration timeout) {
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    client.stream.expires_after(timeout);
+    co_await asio::async_write(client.stream, asio::buffer(interim), nothrow);
+}
+
+// Sends the request header, then relays the client's body chunk by chunk.
+// Returns which side failed, if one did.
+struct side_errors {
+    beast::error_code client;
+    beast::error_code upstream;
+};
+
+asio::awaitable<side_errors> send_request(client_connection& client, request_parser& parser,
+                                          beast::tcp_stream& upstream, const config& settings,
+                                          request_facts& facts, bool& body_read, std::span<char> chunk) {
+    auto& request = parser.get();
+    http::request_serializer<http::buffer_body> serializer{request};
+    upstream.expires_after(settings.client.body_timeout);
+    if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
+        co_return side_errors{{}, ec};
+    }
+    while (!serializer.is_done()) {
+        if (!parser.is_done()) {
+            // Ask for the body only now: every check passed and a backend is connected.
+            if (facts.expects_continue) {
+                facts.expects_continue = false;
+                co_await write_continue(client, settings.client.body_timeout);
+            }
+            request.body().data = chunk.data();
+            request.body().size = chunk.size();
+            client.stream.expires_after(settings.client.body_timeout);
+            auto [ec, n] = co_await http::async_read_some(client.stream, client.buffer, parser, nothrow);
+            body_read = true;
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return side_errors{ec, {}};
+            request.body().size = chunk.size() - request.body().size;
+            request.body().data = chunk.data();
+            request.body().more = !parser.is_done();
+        } else {
+            request.body().data = nullptr;
+            request.body().size = 0;
+            request.body().more = false;
+        }
+        upstream.expires_after(settings.client.body_timeout);
+        auto [ec, n] = co_await http::async_write(upstream, serializer, nothrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return side_errors{{}, ec};
+    }
+    co_return side_errors{};
+}
+
+// Sets the response's framing toward the client; false when the body must end with a close.
+bool frame_response(http::response<http::buffer_body>& response, const response_parser& parser,
+                    const request_facts& facts) {
+    const unsigned status = response.result_int();
+    if (facts.head || status == 204 || status == 304) return true;
+    if (parser.content_length()) {
+        response.content_length(*parser.content_length());
+        return true;
+    }
+    // Chunked or read-until-close upstream: re-chunk for HTTP/1.1 clients, close for 1.0 ones.
+    if (facts.version >= 11) {
+        response.chunked(true);
+        return true;
+    }
+    return false;
+}
+
+// One try against one backend over one connection: send the request, read the response
+// header, relay the response. `upstream_reusable` says whether the connection may be pooled.
+asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser,
+                                          beast::tcp_stream& upstream, bool reused, const config& settings,
+                                          request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
+    exchange_result result;
+    upstream_reusable = false;
+
+    auto sent = co_await send_request(client, parser, upstream, settings, facts, result.body_read, chunk);
+    if (sent.client) {
+        result.stage = exchange_stage::client_gone;
+        result.client_error = sent.client;
+        co_return result;
+    }
+    if (sent.upstream) {
+        result.stage = exchange_stage::before_response;
+        result.stale = reused && looks_stale(sent.upstream);
+        result.error = sent.upstream == beast::error::timeout ? gateway_error::gateway_timeout
+                                                              : gateway_error::bad_gateway;
+        co_return result;
+    }
+
+    // Interim 1xx answers are dropped: the client's Expect was answered by us already.
+    beast::flat_buffer upstream_buffer(upstream_header_limit + body_chunk_size);
+    std::optional<response_parser> response_reader;
+    upstream.expires_after(settings.upstream.timeout);
+    for (;;) {
+        response_reader.emplace();
+        response_reader->header_limit(upstream_header_limit);
+        response_reader->body_limit(unlimited);
+        if (facts.head) response_reader->skip(true);
+        auto [ec, n] = co_await http::async_read_header(upstream, upstream_buffer, *response_reader, nothrow);
+        if (ec) {
+            result.stage = exchange_stage::before_response;
+            const bool nothing_came = n == 0 && upstream_buffer.size() == 0;
+            result.stale = reused && nothing_came && looks_stale(ec);
+            result.error = ec == beast::error::timeout ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
+            co_return result;
+        }
+        const unsigned status = response_reader->get().result_int();
+        if (status >= 200) break;
+        if (status == 101) {
+            result.stage = exchange_stage::before_response;
+            co_return result;
+        }
+    }
+
+    auto& response = response_reader->get();
+    result.status = response.result_int();
+    bool backend_keep_alive = response_reader->keep_alive();
+    rewrite_response_headers(response, facts.request_id);
+    result.client_keep_alive = frame_response(response, *response_reader, facts) && facts.keep_alive;
+    if (!response_reader->content_length() && !response_reader->chunked() && !response_reader->is_done()) {
+        backend_keep_alive = false;  // the body ends when the backend closes
+    }
+    response.version(facts.version >= 11 ? 11 : 10);
+    response.keep_alive(result.client_keep_alive);
+
+    http::response_serializer<http::buffer_body> serializer{response};
+    client.stream.expires_after(settings.client.body_timeout);
+    if (auto [ec, n] = co_await http::async_write_header(client.stream, serializer, nothrow); ec) {
+        result.client_keep_alive = false;
+        co_return result;
+    }
+    while (!serializer.is_done()) {
+        if (!response_reader->is_done()) {
+            response.body().data = chunk.data();
+            response.body().size = chunk.size();
+            upstream.expires_after(settings.client.body_timeout);
+            auto [ec, n] = co_await http::async_read_some(upstream, upstream_buffer, *response_reader, nothrow);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                // Headers are out: all we can do is cut the client off so it sees a short body.
+                spdlog::warn("backend response cut short: {}", ec.message());
+                result.client_keep_alive = false;
+                co_return result;
+            }
+            response.body().size = chunk.size() - response.body().size;
+            response.body().data = chunk.data();
+            response.body().more = !response_reader->is_done();
+        } else {
+            response.body().data = nullptr;
+            response.body().size = 0;
+            response.body().more = false;
+        }
+        client.stream.expires_after(settings.client.body_timeout);
+        auto [ec, n] = co_await http::async_write(client.stream, serializer, nothrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+            result.client_keep_alive = false;
+            co_return result;
+        }
+    }
+    upstream_reusable = backend_keep_alive && response_reader->is_done() && upstream_buffer.size() == 0;
+    co_return result;
+}
+
+struct request_outcome {
+    unsigned status = 0;
+    std::string_view backend = "-";
+    bool keep_alive = false;
+};
+
+asio::awaitable<request_outcome> answer_with(client_connection& client, gateway_error error,
+                                             const request_facts& facts, bool body_pending,
+                                             const config& settings) {
+    // With unread body bytes in the stream the next request could not be found: close.
+    const bool keep = co_await write_error(client, error, &facts, facts.keep_alive && !body_pending,
+                                           settings.client.body_timeout);
+    co_return request_outcome{describe(error).status, "-", keep};
+}
+
+// Round robin over available backends, a stale pooled connection retried once on a fresh one,
+// and failures before any response byte retried on another backend as the contract allows.
+asio::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
+                                               const config& settings, request_facts& facts) {
+    auto& backends = owner.backends();
+    std::vector<bool> tried(backends.size(), false);
+    std::unique_ptr<char[]> chunk_storage(new char[body_chunk_size]);
+    const std::span<char> chunk(chunk_storage.get(), body_chunk_size);
+
+    gateway_error owed = gateway_error::no_backend;
+    bool body_read = false;
+    std::uint64_t tries_left = settings.upstream.retries + 1;
+    while (tries_left > 0) {
+        const auto choice = owner.balancer().next(
+            backends.size(), [&](std::size_t i) { return !tried[i] && backends[i]->healthy; });
+        if (!choice) break;
+        --tries_left;
+        tried[*choice] = true;
+        backend& target = *backends[*choice];
+        if (parser.get().count(http::field::host) == 0) {
+            parser.get().set(http::field::host, target.config.host + ":" + std::to_string(target.config.port));
+        }
+
+        bool fresh_only = false;
+        bool may_retry = false;
+        for (;;) {
+            std::optional<beast::tcp_stream> upstream;
+            bool reused = false;
+            if (!fresh_only) {
+                if (auto pooled = owner.pool().acquire(target, steady_clock::now())) {
+                    upstream.emplace(std::move(*pooled));
+                    reused = true;
+                }
+            }
+            if (!upstream) {
+                auto [ec, stream] = co_await connect_upstream(target.endpoint, settings.upstream.connect_timeout);
+                if (ec) {
+                    const bool timed_out = ec == beast::error::timeout;
+                    owner.mark_down(target, timed_out ? "connect timeout" : "connect refused");
+                    spdlog::debug("connect to {} failed: {}", target.config.url, ec.message());
+                    owed = timed_out ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
+                    may_retry = !body_read;  // nothing reached the backend
+                    break;
+                }
+                upstream.emplace(std::move(stream));
+            }
+
+            bool reusable = false;
+            const auto result = co_await exchange(client, parser, *upstream, reused, settings, facts, reusable, chunk);
+            body_read = body_read || result.body_read;
+            if (reusable) owner.pool().release(target, std::move(*upstream), steady_clock::now());
+
+            if (result.stage == exchange_stage::completed) {
+                co_return request_outcome{result.status, target.config.url, result.client_keep_alive};
+            }
+            if (result.stage == exchange_stage::client_gone) {
+                if (result.client_error == http::error::body_limit) {
+                    co_return co_await answer_with(client, gateway_error::body_too_large, facts, true, settings);
+                }
+                if (result.client_error == beast::error::timeout) {
+                    co_return co_await answer_with(client, gateway_error::header_timeout, facts, true, settings);
+                }
+                // 499 as nginx logs it: the client went away before it was answered.
+                co_return request_outcome{499, target.config.url, false};
+            }
+            owed = result.error;
+            if (result.stale && !fresh_only && !body_read) {
+                upstream_pool::clear(target);
+                fresh_only = true;
+                continue;
+            }
+            // A body already read cannot be sent again (it is streamed, not kept), and a backend
+            // too slow to answer is not handed the same work twice.
+            may_retry = !body_read && owed != gateway_error::gateway_timeout;
+            break;
+        }
+        if (!may_retry) break;
+    }
+    co_return co_await answer_with(client, owed, facts, !parser.is_done(), settings);
+}
+
+asio::awaitable<request_outcome> serve_request(client_connection& client, request_parser& parser, gateway& owner,
+                                               const config& settings, request_facts& facts) {
+    auto& request = parser.get();
+    facts.method = request.method_string();
+    facts.target = request.target();
+    facts.version = request.version();
+    facts.head = request.method() == http::verb::head;
+    facts.idempotent = is_idempotent(request.method());
+    facts.keep_alive = request.keep_alive() && !owner.draining();
+    facts.expects_continue = facts.version >= 11 && iequals(request[http::field::expect], "100-continue");
+    request.erase(http::field::expect);
+
+    const auto client_id = request.find("X-Request-Id");
+    if (client_id != request.end() && acceptable_request_id(client_id->value())) {
+        facts.request_id = client_id->value();
+    } else {
+        const auto id = owner.request_ids().next();
+        facts.request_id.assign(id.data(), id.size());
+    }
+
+    if (request.method() == http::verb::connect) {
+        co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
+    }
+
+    const forwarding_info info{client.peer_ip, client.peer_trusted, facts.request_id};
+    rewrite_request_headers(request, info);
+    // Framing toward the backend is ours to choose; the client's was checked by the parser.
+    request.version(11);
+    if (parser.chunked()) {
+        request.chunked(true);
+    } else if (parser.content_length()) {
+        request.content_length(*parser.content_length());
+    }
+    request.keep_alive(true);
+
+    if (owner.backends().empty()) {
+        co_return co_await answer_with(client, gateway_error::no_route, facts, !parser.is_done(), settings);
+    }
+    co_return co_await proxy_request(client, parser, owner, settings, facts);
+}
+
+gateway_error header_failure(const beast::error_code& ec) {
+    if (ec == beast::error::timeout) return gateway_error::header_timeout;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+        return gateway_error::headers_too_large;
+    }
+    if (ec == http::error::body_limit) return gateway_error::body_too_large;
+    return gateway_error::bad_request;
+}
+
+// Half-close and read briefly what the client still sends, so that our last answer is not
+// destroyed by a reset caused by unread data.
+asio::awaitable<void> linger_close(client_connection& client) {
+    beast::error_code ec;
+    client.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    client.stream.expires_after(linger_time);
+    std::array<char, 4096> sink{};
+    for (int reads = 0; reads < 64; ++reads) {
+        auto [read_ec, n] = co_await client.stream.async_read_some(asio::buffer(sink), nothrow);
+        if (read_ec) break;
+    }
+    client.stream.socket().close(ec);
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    const auto remote = socket.remote_endpoint(ignored);
+    client_connection client{beast::tcp_stream(std::move(socket)), beast::flat_buffer{}, peer_text(remote), false};
+    const auto accepted_at = steady_clock::now();
+
+    for (bool first = true; !owner.draining() || first; first = false) {
+        const std::shared_ptr<const config> settings = owner.settings();
+        client.peer_trusted = is_trusted(client.peer_ip, *settings);
+        client.buffer.max_size(settings->client.max_header_bytes + body_chunk_size);
+
+        // Wait for the next request: the header clock runs from accept for the first one and
+        // from its first byte for the others; a keep-alive connection idles quietly.
+        auto header_deadline = (first ? accepted_at : steady_clock::now()) + settings->client.header_timeout;
+        if (client.buffer.size() == 0) {
+            if (!first) owner.enter_idle(&client.stream);
+            client.stream.expires_after(first ? settings->client.header_timeout : settings->client.idle_timeout);
+            auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(4096), nothrow);
+            if (!first) owner.leave_idle(&client.stream);
+            if (ec) {
+                if (first && ec == beast::error::timeout) {
+                    co_await write_error(client, gateway_error::header_timeout, nullptr, false,
+                                         settings->client.body_timeout);
+                }
+                break;
+            }
+            client.buffer.commit(n);
+            if (!first) header_deadline = steady_clock::now() + settings->client.header_timeout;
+        }
+
+        const auto started = steady_clock::now();
+        request_parser parser;
+        parser.header_limit(static_cast<std::uint32_t>(settings->client.max_header_bytes));
+        parser.body_limit(settings->client.max_body_bytes == 0 ? unlimited : settings->client.max_body_bytes);
+        client.stream.expires_at(header_deadline);
+        auto [ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
+        if (ec) {
+            if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                ec == asio::error::connection_reset) {
+                break;
+            }
+            const gateway_error error = header_failure(ec);
+            spdlog::debug("bad request from {}: {}", client.peer_ip, ec.message());
+            co_await write_error(client, error, nullptr, false, settings->client.body_timeout);
+            if (settings->log.access_log) {
+                log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-",
+                            std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started), "-"});
+            }
+            break;
+        }
+
+        request_facts facts;
+        const auto outcome = co_await serve_request(client, parser, owner, *settings, facts);
+        if (settings->log.access_log) {
+            log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, "-",
+                        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started),
+                        facts.request_id});
+        }
+        if (!outcome.keep_alive) break;
+    }
+    co_await linger_close(client);
+    owner.connection_closed();
+}
+
+}  // namespace gw

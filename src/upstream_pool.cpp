@@ -1,0 +1,68 @@
+#include "gatewayd/upstream_pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+std::optional<beast::tcp_stream> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
+    while (!target.idle.empty()) {
+        idle_connection candidate = std::move(target.idle.back());
+        target.idle.pop_back();
+        if (now - candidate.idle_since < idle_timeout_ && candidate.stream.socket().is_open()) {
+            return std::move(candidate.stream);
+        }
+        beast::error_code ignored;
+        candidate.stream.socket().close(ignored);
+    }
+    return std::nullopt;
+}
+
+void upstream_pool::release(backend& target, beast::tcp_stream stream, steady_clock::time_point now) {
+    if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
+        beast::error_code ignored;
+        stream.socket().close(ignored);
+        return;
+    }
+    stream.expires_never();
+    target.idle.push_back(idle_connection{std::move(stream), now});
+}
+
+void upstream_pool::clear(backend& target) {
+    for (auto& connection : target.idle) {
+        beast::error_code ignored;
+        connection.stream.socket().close(ignored);
+    }
+    target.idle.clear();
+}
+
+void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
+    // Oldest first: stop at the first one still young enough.
+    const auto young = std::find_if(target.idle.begin(), target.idle.end(),
+                                    [&](const idle_connection& c) { return now - c.idle_since < idle_timeout_; });
+    for (auto it = target.idle.begin(); it != young; ++it) {
+        beast::error_code ignored;
+        it->stream.socket().close(ignored);
+    }
+    target.idle.erase(target.idle.begin(), young);
+}
+
+asio::awaitable<std::tuple<beast::error_code, beast::tcp_stream>>
+connect_upstream(asio::ip::tcp::endpoint endpoint, duration timeout) {
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_after(timeout);
+    auto [ec] = co_await stream.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
+    if (!ec) {
+        beast::error_code ignored;
+        stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    co_return std::make_tuple(ec, std::move(stream));
+}
+
+}  // namespace gw

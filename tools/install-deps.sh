@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing gatewayd needs on Debian 12 (as root or via sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git curl
+  libboost1.81-dev libboost-url1.81-dev   # Asio, Beast, Boost.URL (Debian's default Boost is 1.74)
+  libhiredis-dev libyaml-cpp-dev libspdlog-dev
+  libgtest-dev libgmock-dev
+  redis-server                           # rate limiter store, and the tests' real Redis
+  nginx-light wrk                        # the benchmark's peer and load generator
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
