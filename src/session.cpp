@@ -6,6 +6,9 @@
 #include "gatewayd/logging.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -134,39 +137,51 @@ asio::awaitable<void> write_continue(client_connection& client, duration timeout
     co_await asio::async_write(client.stream, asio::buffer(interim), nothrow);
 }
 
-// Sends the request header, then relays the client's body chunk by chunk.
-// Returns which side failed, if one did.
 struct side_errors {
     beast::error_code client;
     beast::error_code upstream;
 };
 
-asio::awaitable<side_errors> send_request(client_connection& client, request_parser& parser,
-                                          beast::tcp_stream& upstream, const config& settings,
-                                          request_facts& facts, bool& body_read, std::span<char> chunk) {
+// Shared by the two halves of an exchange whose request has a body.
+struct duplex_state {
+    explicit duplex_state(const asio::any_io_executor& executor) : response_deadline(executor) {}
+    asio::steady_timer response_deadline;  // upstream.timeout, armed once the request is out
+    bool upload_done = false;
+    bool header_received = false;
+    bool response_timed_out = false;
+    bool download_done = false;
+};
+
+// Relays the client's body to the backend chunk by chunk. It runs beside the response reader
+// so that a backend that answers while it still reads (an echo, an early error) cannot
+// deadlock the two directions.
+asio::awaitable<side_errors> upload_body(client_connection& client, request_parser& parser,
+                                         beast::tcp_stream& upstream,
+                                         http::request_serializer<http::buffer_body>& serializer,
+                                         const config& settings, bool& body_read, std::span<char> chunk,
+                                         duplex_state& state) {
     auto& request = parser.get();
-    http::request_serializer<http::buffer_body> serializer{request};
-    upstream.expires_after(settings.client.body_timeout);
-    if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
-        co_return side_errors{{}, ec};
-    }
+    side_errors errors;
     while (!serializer.is_done()) {
         if (!parser.is_done()) {
-            // Ask for the body only now: every check passed and a backend is connected.
-            if (facts.expects_continue) {
-                facts.expects_continue = false;
-                co_await write_continue(client, settings.client.body_timeout);
-            }
             request.body().data = chunk.data();
             request.body().size = chunk.size();
             client.stream.expires_after(settings.client.body_timeout);
             auto [ec, n] = co_await http::async_read_some(client.stream, client.buffer, parser, nothrow);
             body_read = true;
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) co_return side_errors{ec, {}};
+            if (ec) {
+                errors.client = ec;
+                break;
+            }
             request.body().size = chunk.size() - request.body().size;
             request.body().data = chunk.data();
             request.body().more = !parser.is_done();
+            // An empty buffer would be written as a chunk of its own: read more, or just end.
+            if (request.body().size == 0) {
+                if (request.body().more) continue;
+                request.body().data = nullptr;
+            }
         } else {
             request.body().data = nullptr;
             request.body().size = 0;
@@ -175,9 +190,27 @@ asio::awaitable<side_errors> send_request(client_connection& client, request_par
         upstream.expires_after(settings.client.body_timeout);
         auto [ec, n] = co_await http::async_write(upstream, serializer, nothrow);
         if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return side_errors{{}, ec};
+        if (ec) {
+            errors.upstream = ec;
+            break;
+        }
     }
-    co_return side_errors{};
+    state.upload_done = true;
+    beast::error_code ignored;
+    if (errors.client) {
+        // Half a request went out: unless an answer is already flowing, abandon the backend.
+        if (!state.header_received && !state.download_done) upstream.socket().cancel(ignored);
+        co_return errors;
+    }
+    if (errors.upstream || state.header_received || state.download_done) co_return errors;
+    // The request is out: from now on the backend has upstream.timeout to start its answer.
+    state.response_deadline.expires_after(settings.upstream.timeout);
+    auto [ec] = co_await state.response_deadline.async_wait(nothrow);
+    if (!ec && !state.header_received && !state.download_done) {
+        state.response_timed_out = true;
+        upstream.socket().cancel(ignored);
+    }
+    co_return errors;
 }
 
 // Sets the response's framing toward the client; false when the body must end with a close.
@@ -197,32 +230,34 @@ bool frame_response(http::response<http::buffer_body>& response, const response_
     return false;
 }
 
-// One try against one backend over one connection: send the request, read the response
-// header, relay the response. `upstream_reusable` says whether the connection may be pooled.
-asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser,
-                                          beast::tcp_stream& upstream, bool reused, const config& settings,
-                                          request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
+// Reads the backend's response header and relays the response to the client. With `duplex`
+// the request body is still being uploaded beside it.
+asio::awaitable<exchange_result> relay_response(client_connection& client, beast::tcp_stream& upstream,
+                                                bool reused, const config& settings, const request_facts& facts,
+                                                bool& upstream_reusable, std::span<char> chunk,
+                                                duplex_state* duplex) {
     exchange_result result;
-    upstream_reusable = false;
-
-    auto sent = co_await send_request(client, parser, upstream, settings, facts, result.body_read, chunk);
-    if (sent.client) {
-        result.stage = exchange_stage::client_gone;
-        result.client_error = sent.client;
-        co_return result;
-    }
-    if (sent.upstream) {
-        result.stage = exchange_stage::before_response;
-        result.stale = reused && looks_stale(sent.upstream);
-        result.error = sent.upstream == beast::error::timeout ? gateway_error::gateway_timeout
-                                                              : gateway_error::bad_gateway;
-        co_return result;
-    }
+    // Whatever way this ends, the upload beside it must not wait on the client any longer.
+    struct finish_duplex {
+        duplex_state* state;
+        client_connection& client;
+        ~finish_duplex() {
+            if (state == nullptr) return;
+            state->download_done = true;
+            state->response_deadline.cancel();
+            beast::error_code ignored;
+            if (!state->upload_done) client.stream.socket().cancel(ignored);
+        }
+    } finish{duplex, client};
 
     // Interim 1xx answers are dropped: the client's Expect was answered by us already.
     beast::flat_buffer upstream_buffer(upstream_header_limit + body_chunk_size);
     std::optional<response_parser> response_reader;
-    upstream.expires_after(settings.upstream.timeout);
+    if (duplex != nullptr) {
+        upstream.expires_never();
+    } else {
+        upstream.expires_after(settings.upstream.timeout);
+    }
     for (;;) {
         response_reader.emplace();
         response_reader->header_limit(upstream_header_limit);
@@ -233,7 +268,9 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
             result.stage = exchange_stage::before_response;
             const bool nothing_came = n == 0 && upstream_buffer.size() == 0;
             result.stale = reused && nothing_came && looks_stale(ec);
-            result.error = ec == beast::error::timeout ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
+            const bool timed_out =
+                ec == beast::error::timeout || (duplex != nullptr && duplex->response_timed_out);
+            result.error = timed_out ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
             co_return result;
         }
         const unsigned status = response_reader->get().result_int();
@@ -242,6 +279,10 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
             result.stage = exchange_stage::before_response;
             co_return result;
         }
+    }
+    if (duplex != nullptr) {
+        duplex->header_received = true;
+        duplex->response_deadline.cancel();
     }
 
     auto& response = response_reader->get();
@@ -277,6 +318,10 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
             response.body().size = chunk.size() - response.body().size;
             response.body().data = chunk.data();
             response.body().more = !response_reader->is_done();
+            if (response.body().size == 0) {
+                if (response.body().more) continue;
+                response.body().data = nullptr;
+            }
         } else {
             response.body().data = nullptr;
             response.body().size = 0;
@@ -290,8 +335,56 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
             co_return result;
         }
     }
+    if (duplex != nullptr && !duplex->upload_done) {
+        // The backend answered without taking the whole body: the rest of it is still in the
+        // client's stream, so this connection cannot carry another request.
+        result.client_keep_alive = false;
+        backend_keep_alive = false;
+    }
     upstream_reusable = backend_keep_alive && response_reader->is_done() && upstream_buffer.size() == 0;
     co_return result;
+}
+
+// One try against one backend over one connection: send the request, read the response
+// header, relay the response. `upstream_reusable` says whether the connection may be pooled.
+asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser,
+                                          beast::tcp_stream& upstream, bool reused, const config& settings,
+                                          request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
+    upstream_reusable = false;
+    http::request_serializer<http::buffer_body> serializer{parser.get()};
+    upstream.expires_after(settings.client.body_timeout);
+    if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
+        exchange_result result;
+        result.stage = exchange_stage::before_response;
+        result.stale = reused && looks_stale(ec);
+        result.error = ec == beast::error::timeout ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
+        co_return result;
+    }
+    if (parser.is_done()) {
+        co_return co_await relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, nullptr);
+    }
+
+    // Ask for the body only now: every check passed and a backend is connected.
+    if (facts.expects_continue) {
+        facts.expects_continue = false;
+        co_await write_continue(client, settings.client.body_timeout);
+    }
+    using namespace asio::experimental::awaitable_operators;
+    std::unique_ptr<char[]> upload_storage(new char[body_chunk_size]);
+    const std::span<char> upload_chunk(upload_storage.get(), body_chunk_size);
+    duplex_state state(co_await asio::this_coro::executor);
+    bool body_read = false;
+    auto [sent, received] =
+        co_await (upload_body(client, parser, upstream, serializer, settings, body_read, upload_chunk, state) &&
+                  relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, &state));
+    received.body_read = body_read;
+    // A client failure counts unless it was only our own cancel after the backend failed.
+    if (received.stage == exchange_stage::before_response && sent.client &&
+        sent.client != asio::error::operation_aborted) {
+        received.stage = exchange_stage::client_gone;
+        received.client_error = sent.client;
+    }
+    co_return received;
 }
 
 struct request_outcome {
