@@ -13,6 +13,8 @@ gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> sett
         auto state = std::make_unique<backend>();
         state->config = settings_->backends[i];
         state->endpoint = endpoints.at(i);
+        state->health = health_state(settings_->health_check.healthy_threshold,
+                                     settings_->health_check.unhealthy_threshold);
         backends_.push_back(std::move(state));
     }
 }
@@ -31,8 +33,7 @@ void gateway::begin_drain() {
 
 void gateway::mark_down(backend& target, const char* why) {
     // Without active health checks nothing could bring the backend back, so stay passive then.
-    if (!settings_->health_check.enabled || !target.healthy) return;
-    target.healthy = false;
+    if (!settings_->health_check.enabled || !target.health.mark_down()) return;
     upstream_pool::clear(target);
     spdlog::warn("backend {} marked down: {}", target.config.url, why);
 }

@@ -1,6 +1,7 @@
 #include "gatewayd/server.hpp"
 
 #include "gatewayd/gateway.hpp"
+#include "gatewayd/health_checker.hpp"
 #include "gatewayd/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -158,6 +159,11 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         }
         asio::co_spawn(loop->io, accept_loop(acceptor, *loop->state), asio::detached);
         asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
+        if (settings->health_check.enabled) {
+            for (auto& target : loop->state->backends()) {
+                asio::co_spawn(loop->io, run_health_checks(*loop->state, *target), asio::detached);
+            }
+        }
         loops.push_back(std::move(loop));
     }
     asio::co_spawn(loops.front()->io, handle_signals(loops, *settings), asio::detached);

@@ -416,7 +416,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
     std::uint64_t tries_left = settings.upstream.retries + 1;
     while (tries_left > 0) {
         const auto choice = owner.balancer().next(
-            backends.size(), [&](std::size_t i) { return !tried[i] && backends[i]->healthy; });
+            backends.size(), [&](std::size_t i) { return !tried[i] && backends[i]->health.healthy(); });
         if (!choice) break;
         --tries_left;
         tried[*choice] = true;
@@ -431,7 +431,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
             std::optional<beast::tcp_stream> upstream;
             bool reused = false;
             if (!fresh_only) {
-                if (auto pooled = owner.pool().acquire(target, steady_clock::now())) {
+                if (auto pooled = owner.pool().acquire(target, steady_clock::now(), !parser.is_done())) {
                     upstream.emplace(std::move(*pooled));
                     reused = true;
                 }

@@ -6,20 +6,35 @@
 
 #include <algorithm>
 
+#include <sys/socket.h>
+#include <cerrno>
+
 namespace gw {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-std::optional<beast::tcp_stream> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
+namespace {
+
+// An idle connection must have nothing to read: data or EOF means the backend closed or broke it.
+bool still_open(asio::ip::tcp::socket& socket) {
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::optional<beast::tcp_stream> upstream_pool::acquire(backend& target, steady_clock::time_point now, bool verify) {
     while (!target.idle.empty()) {
         idle_connection candidate = std::move(target.idle.back());
         target.idle.pop_back();
-        if (now - candidate.idle_since < idle_timeout_ && candidate.stream.socket().is_open()) {
-            return std::move(candidate.stream);
+        if (now - candidate.idle_since < idle_timeout_ && candidate.socket.is_open() &&
+            (!verify || still_open(candidate.socket))) {
+            return beast::tcp_stream(std::move(candidate.socket));
         }
         beast::error_code ignored;
-        candidate.stream.socket().close(ignored);
+        candidate.socket.close(ignored);
     }
     return std::nullopt;
 }
@@ -31,13 +46,13 @@ void upstream_pool::release(backend& target, beast::tcp_stream stream, steady_cl
         return;
     }
     stream.expires_never();
-    target.idle.push_back(idle_connection{std::move(stream), now});
+    target.idle.push_back(idle_connection{stream.release_socket(), now});
 }
 
 void upstream_pool::clear(backend& target) {
     for (auto& connection : target.idle) {
         beast::error_code ignored;
-        connection.stream.socket().close(ignored);
+        connection.socket.close(ignored);
     }
     target.idle.clear();
 }
@@ -48,7 +63,7 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
                                     [&](const idle_connection& c) { return now - c.idle_since < idle_timeout_; });
     for (auto it = target.idle.begin(); it != young; ++it) {
         beast::error_code ignored;
-        it->stream.socket().close(ignored);
+        it->socket.close(ignored);
     }
     target.idle.erase(target.idle.begin(), young);
 }

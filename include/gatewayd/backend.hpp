@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayd/config.hpp"
+#include "gatewayd/health_state.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -12,8 +13,9 @@ namespace gw {
 
 using steady_clock = std::chrono::steady_clock;
 
+// Kept as a bare socket: a pooled connection needs no timer until it is used again.
 struct idle_connection {
-    boost::beast::tcp_stream stream;
+    boost::asio::ip::tcp::socket socket;
     steady_clock::time_point idle_since;
 };
 
@@ -21,7 +23,7 @@ struct idle_connection {
 struct backend {
     backend_config config;
     boost::asio::ip::tcp::endpoint endpoint;
-    bool healthy = true;
+    health_state health{2, 3};
     std::vector<idle_connection> idle;  // most recently used last
 };
 

@@ -15,8 +15,11 @@ public:
     upstream_pool(std::size_t max_idle_per_backend, duration idle_timeout)
         : max_idle_(max_idle_per_backend), idle_timeout_(idle_timeout) {}
 
-    // An idle connection that has not been idle longer than idle_timeout, if any.
-    std::optional<boost::beast::tcp_stream> acquire(backend& target, steady_clock::time_point now);
+    // An idle connection that has not been idle longer than idle_timeout, if any. With
+    // `verify`, one the backend has already closed is skipped (one extra system call): for
+    // requests whose streamed body could not be sent again after a failed try.
+    std::optional<boost::beast::tcp_stream> acquire(backend& target, steady_clock::time_point now,
+                                                    bool verify = false);
 
     // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
     void release(backend& target, boost::beast::tcp_stream stream, steady_clock::time_point now);

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+namespace gw {
+
+class gateway;
+struct backend;
+
+// Probes one backend with `GET health_check.path` every interval, on the event loop that owns
+// it, and moves it up or down by the thresholds. Ends when the gateway drains.
+boost::asio::awaitable<void> run_health_checks(gateway& owner, backend& target);
+
+}  // namespace gw

@@ -1,0 +1,65 @@
+#include "gatewayd/health_checker.hpp"
+
+#include "gatewayd/gateway.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// One probe on its own connection, under one deadline: good when a 2xx or 3xx status line
+// comes back within `timeout`.
+asio::awaitable<bool> probe(const backend& target, std::string request, duration timeout) {
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_after(timeout);
+    if (auto [ec] = co_await stream.async_connect(target.endpoint, nothrow); ec) co_return false;
+    if (auto [ec, n] = co_await asio::async_write(stream, asio::buffer(request), nothrow); ec) co_return false;
+    std::string reply;
+    auto [ec, line_end] = co_await asio::async_read_until(stream, asio::dynamic_buffer(reply, 1024), "\r\n", nothrow);
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    if (ec) co_return false;
+    const auto status = parse_status_line(std::string_view(reply).substr(0, line_end));
+    co_return status && *status >= 200 && *status < 400;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_health_checks(gateway& owner, backend& target) {
+    const auto settings = owner.settings();
+    const auto& checks = settings->health_check;
+    const std::string request = "GET " + checks.path + " HTTP/1.1\r\nHost: " + target.config.host + ":" +
+                                std::to_string(target.config.port) +
+                                "\r\nUser-Agent: gatewayd-health-check\r\nConnection: close\r\n\r\n";
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!owner.draining()) {
+        timer.expires_after(checks.interval);
+        if (auto [ec] = co_await timer.async_wait(nothrow); ec || owner.draining()) co_return;
+        const bool good = co_await probe(target, request, checks.timeout);
+        if (target.health.record_probe(good)) {
+            if (target.health.healthy()) {
+                spdlog::info("backend {} is up: {} good health check(s) in a row", target.config.url,
+                             checks.healthy_threshold);
+            } else {
+                upstream_pool::clear(target);
+                spdlog::warn("backend {} is down: {} failed health check(s) in a row", target.config.url,
+                             checks.unhealthy_threshold);
+            }
+        }
+    }
+}
+
+}  // namespace gw
