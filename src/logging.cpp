@@ -1,5 +1,7 @@
 #include "gatewayd/logging.hpp"
 
+#include "gatewayd/log_escape.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -40,60 +42,17 @@ std::unique_ptr<spdlog::formatter> make_formatter(bool json, bool access) {
     return formatter;
 }
 
+// A sink of its own: spdlog keeps the formatter in the sink, and the two formats differ.
 std::shared_ptr<spdlog::logger> access_logger() {
     static std::shared_ptr<spdlog::logger> logger = [] {
-        auto made = std::make_shared<spdlog::logger>("access", spdlog::default_logger()->sinks().begin(),
-                                                     spdlog::default_logger()->sinks().end());
+        auto made = std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
         made->set_level(spdlog::level::info);
         return made;
     }();
     return logger;
 }
 
-void append_hex_escape(std::string& out, unsigned char c, bool json) {
-    static constexpr char digits[] = "0123456789abcdef";
-    out += json ? "\\u00" : "\\x";
-    out += digits[c >> 4];
-    out += digits[c & 0xf];
-}
-
 }  // namespace
-
-std::string json_escape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size() + 8);
-    for (const char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                append_hex_escape(out, c, true);
-            } else {
-                out += ch;
-            }
-        }
-    }
-    return out;
-}
-
-std::string text_escape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (const char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x21 || c == 0x7f || ch == '"' || ch == '\\') {
-            append_hex_escape(out, c, false);
-        } else {
-            out += ch;
-        }
-    }
-    return out;
-}
 
 void configure_logging(const log_config& config) {
     static const auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

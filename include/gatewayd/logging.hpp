@@ -12,10 +12,6 @@ namespace gw {
 // Called again on reload; safe to call before any config is read (defaults).
 void configure_logging(const log_config& config);
 
-// Escapes a value for a JSON string, and control characters (log injection) for text lines.
-std::string json_escape(std::string_view value);
-std::string text_escape(std::string_view value);
-
 struct access_entry {
     std::string_view client_ip;
     std::string_view method;
