@@ -462,7 +462,8 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
                     co_return co_await answer_with(client, gateway_error::body_too_large, facts, true, settings);
                 }
                 if (result.client_error == beast::error::timeout) {
-                    co_return co_await answer_with(client, gateway_error::header_timeout, facts, true, settings);
+                    // The body stalled past body_timeout; the stream is closed already.
+                    co_return request_outcome{408, target.config.url, false};
                 }
                 // 499 as nginx logs it: the client went away before it was answered.
                 co_return request_outcome{499, target.config.url, false};
@@ -524,6 +525,57 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
     co_return co_await proxy_request(client, parser, owner, settings, facts);
 }
 
+// The request-header deadline. Unlike tcp_stream's own timeouts it cancels the read instead of
+// closing the socket, so the client can still be told 408. A handler that fires late (after
+// disarm, or after the session ended) finds a newer generation or a disarmed state and does
+// nothing; the state is shared so that it outlives the session.
+class header_watchdog {
+public:
+    explicit header_watchdog(tcp::socket& socket)
+        : timer_(socket.get_executor()), state_(std::make_shared<state>(&socket)) {}
+    header_watchdog(const header_watchdog&) = delete;
+    header_watchdog& operator=(const header_watchdog&) = delete;
+    ~header_watchdog() { state_->armed = false; }
+
+    void arm(steady_clock::time_point deadline) {
+        state_->armed = true;
+        state_->fired = false;
+        const std::uint64_t generation = ++state_->generation;
+        timer_.expires_at(deadline);
+        timer_.async_wait([shared = state_, generation](const beast::error_code& ec) {
+            if (ec || !shared->armed || shared->generation != generation) return;
+            shared->fired = true;
+            beast::error_code ignored;
+            shared->socket->cancel(ignored);
+        });
+    }
+
+    // True when the deadline passed while armed.
+    bool disarm() {
+        state_->armed = false;
+        timer_.cancel();
+        return state_->fired;
+    }
+
+private:
+    struct state {
+        explicit state(tcp::socket* s) : socket(s) {}
+        tcp::socket* socket;
+        std::uint64_t generation = 0;
+        bool armed = false;
+        bool fired = false;
+    };
+    asio::steady_timer timer_;
+    std::shared_ptr<state> state_;
+};
+
+void log_bad_request(const client_connection& client, const config& settings, gateway_error error,
+                     steady_clock::time_point started) {
+    if (!settings.log.access_log) return;
+    log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-",
+                std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started), "-"});
+}
+
 gateway_error header_failure(const beast::error_code& ec) {
     if (ec == beast::error::timeout) return gateway_error::header_timeout;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
@@ -556,6 +608,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
     const auto remote = socket.remote_endpoint(ignored);
     client_connection client{beast::tcp_stream(std::move(socket)), beast::flat_buffer{}, peer_text(remote), false};
     const auto accepted_at = steady_clock::now();
+    header_watchdog watchdog(client.stream.socket());
 
     for (bool first = true; !owner.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = owner.settings();
@@ -566,14 +619,21 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         // from its first byte for the others; a keep-alive connection idles quietly.
         auto header_deadline = (first ? accepted_at : steady_clock::now()) + settings->client.header_timeout;
         if (client.buffer.size() == 0) {
-            if (!first) owner.enter_idle(&client.stream);
-            client.stream.expires_after(first ? settings->client.header_timeout : settings->client.idle_timeout);
+            owner.enter_idle(&client.stream);
+            if (first) {
+                client.stream.expires_never();
+                watchdog.arm(header_deadline);
+            } else {
+                client.stream.expires_after(settings->client.idle_timeout);
+            }
             auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(4096), nothrow);
-            if (!first) owner.leave_idle(&client.stream);
+            owner.leave_idle(&client.stream);
+            const bool late = first && watchdog.disarm();
             if (ec) {
-                if (first && ec == beast::error::timeout) {
+                if (late) {
                     co_await write_error(client, gateway_error::header_timeout, nullptr, false,
                                          settings->client.body_timeout);
+                    log_bad_request(client, *settings, gateway_error::header_timeout, accepted_at);
                 }
                 break;
             }
@@ -585,8 +645,10 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         request_parser parser;
         parser.header_limit(static_cast<std::uint32_t>(settings->client.max_header_bytes));
         parser.body_limit(settings->client.max_body_bytes == 0 ? unlimited : settings->client.max_body_bytes);
-        client.stream.expires_at(header_deadline);
+        client.stream.expires_never();
+        watchdog.arm(header_deadline);
         auto [ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
+        if (watchdog.disarm() && ec) ec = beast::error::timeout;
         if (ec) {
             if (ec == http::error::end_of_stream || ec == asio::error::eof ||
                 ec == asio::error::connection_reset) {
@@ -595,10 +657,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
             const gateway_error error = header_failure(ec);
             spdlog::debug("bad request from {}: {}", client.peer_ip, ec.message());
             co_await write_error(client, error, nullptr, false, settings->client.body_timeout);
-            if (settings->log.access_log) {
-                log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-",
-                            std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started), "-"});
-            }
+            log_bad_request(client, *settings, error, started);
             break;
         }
 

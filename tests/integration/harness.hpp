@@ -1,0 +1,302 @@
+// Test harness for the integration suite: real processes, real loopback sockets, bounded waits.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace it {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+using millis = std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t mib = 1024 * 1024;
+
+// A fresh directory per test; removed afterwards unless the test failed or GATEWAYD_IT_KEEP is set.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const fs::path& path() const { return path_; }
+    fs::path file(std::string_view name) const { return path_ / name; }
+
+private:
+    fs::path path_;
+};
+
+// Polls `done` every `step` until it holds or `timeout` passes; returns its last value.
+bool wait_until(const std::function<bool()>& done, millis timeout, millis step = 10ms);
+
+// How a process ended: exit code, or 128 + signal number when killed by a signal.
+struct exit_status {
+    bool exited = false;  // false: killed by a signal
+    int code = -1;        // exit code, or the signal number when !exited
+    int shell_code() const { return exited ? code : 128 + code; }
+};
+
+// A child started with posix_spawn, stdout and stderr in files; always stopped and reaped by PID.
+class process {
+public:
+    process(std::vector<std::string> argv, fs::path stdout_path, fs::path stderr_path);
+    ~process();
+    process(const process&) = delete;
+    process& operator=(const process&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Non-blocking: has it exited (it is reaped then)?
+    bool exited();
+    // Waits up to `timeout` for the exit; nullopt if it still runs.
+    std::optional<exit_status> wait_exit(millis timeout);
+    // SIGTERM, wait up to `grace`, then SIGKILL; returns how it ended.
+    exit_status stop(millis grace = 5s);
+    void send_signal(int signal_number) const;
+    std::optional<exit_status> status() const { return status_; }
+
+    std::string stdout_text() const;
+    std::string stderr_text() const;
+    const fs::path& stdout_path() const { return stdout_path_; }
+    const fs::path& stderr_path() const { return stderr_path_; }
+
+private:
+    pid_t pid_ = -1;
+    std::optional<exit_status> status_;
+    fs::path stdout_path_;
+    fs::path stderr_path_;
+};
+
+// Runs a program to completion (bounded by `timeout`, killed past it).
+struct run_result {
+    exit_status status;
+    std::string out;
+    std::string err;
+};
+run_result run_to_exit(const temp_dir& dir, std::vector<std::string> argv, millis timeout = 10s);
+
+// A loopback port nothing listens on right now (bound, read, closed).
+std::uint16_t free_port();
+// True once something accepts TCP connections on 127.0.0.1:port.
+bool port_accepts(std::uint16_t port);
+bool wait_for_port(std::uint16_t port, millis timeout);
+
+// /proc/PID/status field in KiB (VmHWM, VmRSS); nullopt if unreadable.
+std::optional<std::uint64_t> proc_status_kib(pid_t pid, std::string_view field);
+
+std::string read_file(const fs::path& path);
+void write_file(const fs::path& path, std::string_view text);
+std::size_t count_lines_containing(const fs::path& path, std::string_view needle);
+std::vector<std::string> lines_containing(const fs::path& path, std::string_view needle);
+
+// Byte i of the mock backend's generated bodies (and of our uploads) is pattern[i % 16].
+constexpr std::string_view body_pattern = "0123456789abcdef";
+// Checks streamed pieces against the pattern without keeping them.
+class pattern_checker {
+public:
+    void feed(std::string_view piece);
+    std::uint64_t bytes() const { return offset_; }
+    std::optional<std::uint64_t> first_mismatch() const { return mismatch_; }
+
+private:
+    std::uint64_t offset_ = 0;
+    std::optional<std::uint64_t> mismatch_;
+};
+
+// HTTP/1.1 client over a blocking POSIX socket with SO_RCVTIMEO/SO_SNDTIMEO.
+
+struct http_response {
+    int version_minor = 1;
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;            // kept only when no body sink was given
+    std::uint64_t body_bytes = 0;
+    bool chunked = false;
+    bool close_delimited = false;  // body ended by the server closing the connection
+
+    // First value of a header, name compared case-insensitively.
+    std::optional<std::string> header(std::string_view name) const;
+    std::size_t header_count(std::string_view name) const;
+};
+
+struct read_options {
+    bool head_request = false;     // response to HEAD: no body whatever the headers say
+    bool return_interim = false;   // hand back 1xx responses instead of skipping them
+    std::function<void(std::string_view)> body_sink;  // set: body streamed here, not stored
+    std::size_t max_stored_body = 16 * mib;
+    millis total_timeout = 60s;    // the whole response, however it trickles
+};
+
+class http_connection {
+public:
+    explicit http_connection(std::uint16_t port, millis timeout = 5s);
+    ~http_connection();
+    http_connection(const http_connection&) = delete;
+    http_connection& operator=(const http_connection&) = delete;
+
+    void send(std::string_view bytes);
+    // Sends a request head built from the parts; Host defaults to 127.0.0.1.
+    void send_request(std::string_view method, std::string_view target,
+                      const std::vector<std::pair<std::string, std::string>>& headers = {},
+                      std::string_view body = {});
+    http_response read_response(const read_options& options = {});
+    // Request then response in one step (Content-Length added when a body is given).
+    http_response request(std::string_view method, std::string_view target,
+                          const std::vector<std::pair<std::string, std::string>>& headers = {},
+                          std::string_view body = {});
+    // Streams `size` pattern bytes, either raw (Content-Length framing) or as chunks.
+    void send_pattern_body(std::uint64_t size, bool chunked, std::size_t piece = 64 * 1024);
+    // True when the server closes (EOF or reset) within `timeout` and sends nothing before that.
+    bool closed_by_peer(millis timeout);
+    // Waits up to `timeout` for at least one byte (kept for the next read); false on timeout.
+    bool data_arrives_within(millis timeout);
+    void shutdown_write();
+    void set_timeout(millis timeout);
+    int fd() const { return fd_; }
+
+private:
+    bool fill();  // one recv into buffer_; false on EOF
+    std::string read_line();
+    void read_exact(std::uint64_t size, http_response& response, const read_options& options);
+    void deliver(std::string_view piece, http_response& response, const read_options& options);
+
+    int fd_ = -1;
+    millis timeout_;
+    steady::time_point deadline_ = steady::time_point::max();
+    std::string buffer_;
+    std::size_t buffer_pos_ = 0;
+};
+
+// Builds the bytes of one request; adds Host: 127.0.0.1 unless `headers` has a Host.
+std::string build_request(std::string_view method, std::string_view target,
+                          const std::vector<std::pair<std::string, std::string>>& headers = {},
+                          std::string_view body = {}, std::string_view version = "HTTP/1.1");
+
+// {"error":"...","message":"..."} fields; nullopt when the body is not such an object.
+struct error_body {
+    std::string error;
+    std::string message;
+};
+std::optional<error_body> parse_error_body(std::string_view body);
+
+// Header lines of the mock's /headers answer, names lower-cased; repeated names keep all values.
+std::multimap<std::string, std::string> parse_header_lines(std::string_view body);
+
+// The programs under test.
+
+// gatewayd-mock-backend on a kernel-chosen port (or a given one); stdout logged to a file.
+class mock_backend {
+public:
+    mock_backend(const temp_dir& dir, std::vector<std::string> args = {}, std::uint16_t port = 0);
+    std::uint16_t port() const { return port_; }
+    std::string url() const;
+    pid_t pid() const { return process_->pid(); }
+    exit_status stop() { return process_->stop(); }
+    // Request lines (stdout "request port=... target=T") whose target starts with `target_prefix`.
+    std::vector<std::string> requests(std::string_view target_prefix = "/") const;
+    std::size_t request_count(std::string_view target_prefix = "/") const;
+    // Distinct conn=C numbers over the request lines whose target starts with `target_prefix`.
+    std::set<std::string> connection_ids(std::string_view target_prefix = "/") const;
+    const fs::path& log_path() const { return process_->stdout_path(); }
+
+private:
+    std::unique_ptr<process> process_;
+    std::uint16_t port_ = 0;
+};
+
+// What goes into a test gateway's YAML besides listen, backends and the sections every test fixes.
+struct gateway_settings {
+    std::vector<std::string> backends;  // URLs; empty -> `backends: []`
+    std::string client;                 // inner text of the client flow mapping
+    std::string upstream = "connect_timeout: 500ms";
+    std::string extra;                  // more top-level YAML lines
+};
+std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& settings);
+
+// A running gatewayd (started from gateway_yaml on a free port, ready when it accepts).
+class gateway_process {
+public:
+    gateway_process(const temp_dir& dir, const gateway_settings& settings);
+    std::uint16_t port() const { return port_; }
+    pid_t pid() const { return process_->pid(); }
+    process& proc() { return *process_; }
+    const fs::path& log_path() const { return process_->stderr_path(); }
+    const fs::path& config_path() const { return config_path_; }
+    std::string log() const { return process_->stderr_text(); }
+    std::unique_ptr<http_connection> connect(millis timeout = 5s) const;
+    // One request on a fresh connection.
+    http_response request(std::string_view method, std::string_view target,
+                          const std::vector<std::pair<std::string, std::string>>& headers = {},
+                          std::string_view body = {}) const;
+    std::optional<std::uint64_t> peak_rss_kib() const { return proc_status_kib(pid(), "VmHWM"); }
+
+private:
+    std::unique_ptr<process> process_;
+    std::uint16_t port_ = 0;
+    fs::path config_path_;
+};
+
+// A tiny TCP server on a thread: for each connection reads the request head, writes `reply`
+// (any bytes, valid HTTP or not) and closes. Stands in for a broken backend.
+class raw_tcp_server {
+public:
+    explicit raw_tcp_server(std::string reply);
+    ~raw_tcp_server();
+    raw_tcp_server(const raw_tcp_server&) = delete;
+    raw_tcp_server& operator=(const raw_tcp_server&) = delete;
+    std::uint16_t port() const { return port_; }
+    std::string url() const;
+    std::size_t connections() const { return connections_.load(); }
+
+private:
+    void serve();
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::string reply_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> connections_{0};
+    std::thread thread_;
+};
+
+// A listening socket held open by the test (no SO_REUSEPORT), to occupy a port.
+class port_blocker {
+public:
+    port_blocker();
+    ~port_blocker();
+    port_blocker(const port_blocker&) = delete;
+    port_blocker& operator=(const port_blocker&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+std::string gatewayd_bin();
+std::string mock_backend_bin();
+
+// Status line, headers and the start of the body, for failure messages.
+std::string describe(const http_response& response);
+
+// The gateway's own error answer: that status, Content-Type application/json and a body
+// {"error":"<error>","message":"<non-empty>"}.
+::testing::AssertionResult is_error_response(const http_response& response, int status,
+                                             std::string_view error);
+
+}  // namespace it

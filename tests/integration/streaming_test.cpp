@@ -1,0 +1,138 @@
+// 100 MiB bodies in both directions stream through the gateway while its memory stays small.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <exception>
+#include <string>
+#include <thread>
+
+namespace it {
+namespace {
+
+constexpr std::uint64_t big = 100 * mib;
+constexpr std::uint64_t peak_rss_limit_kib = 64 * 1024;
+
+class StreamingTest : public ::testing::Test {
+protected:
+    void expect_bounded_memory(const gateway_process& gateway) {
+        const auto peak = gateway.peak_rss_kib();
+        ASSERT_TRUE(peak.has_value()) << "cannot read VmHWM of pid " << gateway.pid();
+        EXPECT_LT(*peak, peak_rss_limit_kib) << "gateway peak RSS " << *peak << " KiB after a 100 MiB transfer";
+        std::printf("[ measure  ] gateway VmHWM %llu KiB\n", static_cast<unsigned long long>(*peak));
+    }
+
+    // POST `size` pattern bytes to `target`; the response body is checked against the pattern when
+    // `expect_echo`, and returned otherwise.
+    http_response upload(const gateway_process& gateway, std::string_view target, bool chunked, bool expect_echo) {
+        auto connection = gateway.connect(20s);
+        std::string head = "POST " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        head += "Content-Type: application/octet-stream\r\n";
+        head += chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                        : "Content-Length: " + std::to_string(big) + "\r\n";
+        head += "\r\n";
+
+        // The echo answer flows back while the body is still going out, so send on a second thread.
+        std::exception_ptr send_error;
+        std::thread sender([&] {
+            try {
+                connection->send(head);
+                connection->send_pattern_body(big, chunked);
+            } catch (...) {
+                send_error = std::current_exception();
+            }
+        });
+        pattern_checker echoed;
+        read_options options;
+        if (expect_echo) options.body_sink = [&](std::string_view piece) { echoed.feed(piece); };
+        http_response response;
+        std::exception_ptr read_error;
+        try {
+            response = connection->read_response(options);
+        } catch (...) {
+            read_error = std::current_exception();
+            ::shutdown(connection->fd(), SHUT_RDWR);  // unblocks the sender
+        }
+        sender.join();
+        if (read_error) std::rethrow_exception(read_error);
+        if (send_error) std::rethrow_exception(send_error);
+        if (expect_echo) {
+            EXPECT_EQ(echoed.bytes(), big);
+            EXPECT_FALSE(echoed.first_mismatch().has_value())
+                << "echoed body differs at byte " << echoed.first_mismatch().value_or(0);
+        }
+        return response;
+    }
+
+    temp_dir dir_;
+};
+
+TEST_F(StreamingTest, Upload100MiBWithContentLengthToSink) {
+    mock_backend backend(dir_, {"--quiet"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    const auto response = upload(gateway, "/sink", false, false);
+    EXPECT_EQ(response.status, 200) << describe(response);
+    EXPECT_EQ(response.body, "received " + std::to_string(big) + " bytes");
+    expect_bounded_memory(gateway);
+}
+
+TEST_F(StreamingTest, Upload100MiBChunkedToSink) {
+    mock_backend backend(dir_, {"--quiet"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    const auto response = upload(gateway, "/sink", true, false);
+    EXPECT_EQ(response.status, 200) << describe(response);
+    EXPECT_EQ(response.body, "received " + std::to_string(big) + " bytes");
+    expect_bounded_memory(gateway);
+}
+
+TEST_F(StreamingTest, Upload100MiBWithContentLengthEchoedBack) {
+    mock_backend backend(dir_, {"--quiet"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    const auto response = upload(gateway, "/echo", false, true);
+    EXPECT_EQ(response.status, 200) << describe(response);
+    EXPECT_EQ(response.body_bytes, big);
+    expect_bounded_memory(gateway);
+}
+
+TEST_F(StreamingTest, Upload100MiBChunkedEchoedBack) {
+    mock_backend backend(dir_, {"--quiet"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    const auto response = upload(gateway, "/echo", true, true);
+    EXPECT_EQ(response.status, 200) << describe(response);
+    EXPECT_EQ(response.body_bytes, big);
+    expect_bounded_memory(gateway);
+}
+
+void download(const gateway_process& gateway) {
+    auto connection = gateway.connect(20s);
+    connection->send_request("GET", "/bytes/" + std::to_string(big));
+    pattern_checker received;
+    read_options options;
+    options.body_sink = [&](std::string_view piece) { received.feed(piece); };
+    const auto response = connection->read_response(options);
+    EXPECT_EQ(response.status, 200) << describe(response);
+    EXPECT_EQ(received.bytes(), big);
+    EXPECT_FALSE(received.first_mismatch().has_value())
+        << "downloaded body differs at byte " << received.first_mismatch().value_or(0);
+    // The connection is still usable afterwards.
+    const auto next = connection->request("GET", "/after-download");
+    EXPECT_EQ(next.status, 200) << describe(next);
+}
+
+TEST_F(StreamingTest, Download100MiBWithContentLength) {
+    mock_backend backend(dir_, {"--quiet"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    download(gateway);
+    expect_bounded_memory(gateway);
+}
+
+TEST_F(StreamingTest, Download100MiBChunked) {
+    mock_backend backend(dir_, {"--quiet", "--chunked"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    download(gateway);
+    expect_bounded_memory(gateway);
+}
+
+}  // namespace
+}  // namespace it
