@@ -14,12 +14,20 @@ namespace {
 constexpr std::uint64_t big = 100 * mib;
 constexpr std::uint64_t peak_rss_limit_kib = 64 * 1024;
 
+// ASan keeps freed memory in quarantine and adds shadow memory, so RSS says nothing about the
+// gateway there; the bound is checked in the normal build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool rss_is_meaningful = false;
+#else
+constexpr bool rss_is_meaningful = true;
+#endif
+
 class StreamingTest : public ::testing::Test {
 protected:
     void expect_bounded_memory(const gateway_process& gateway) {
         const auto peak = gateway.peak_rss_kib();
         ASSERT_TRUE(peak.has_value()) << "cannot read VmHWM of pid " << gateway.pid();
-        EXPECT_LT(*peak, peak_rss_limit_kib) << "gateway peak RSS " << *peak << " KiB after a 100 MiB transfer";
+        if (rss_is_meaningful) EXPECT_LT(*peak, peak_rss_limit_kib) << "gateway peak RSS " << *peak << " KiB after a 100 MiB transfer";
         std::printf("[ measure  ] gateway VmHWM %llu KiB\n", static_cast<unsigned long long>(*peak));
     }
 
