@@ -665,7 +665,7 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     yaml += "listen: \"127.0.0.1:" + std::to_string(listen_port) + "\"\n";
     yaml += "shutdown_timeout: 2s\n";
     yaml += "admin: {listen: \"\"}\n";
-    yaml += "log: {level: info, format: text, access_log: true}\n";
+    yaml += "log: {" + settings.log + "}\n";
     if (!settings.client.empty()) yaml += "client: {" + settings.client + "}\n";
     if (settings.backends.empty()) {
         yaml += "backends: []\n";
@@ -674,7 +674,7 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
         for (const auto& url : settings.backends) yaml += "  - url: " + url + "\n";
     }
     if (!settings.upstream.empty()) yaml += "upstream: {" + settings.upstream + "}\n";
-    yaml += "health_check: {enabled: true, path: /healthz}\n";
+    yaml += "health_check: {" + settings.health_check + "}\n";
     yaml += "rate_limit: {enabled: false}\n";
     yaml += settings.extra;
     return yaml;

@@ -225,6 +225,8 @@ struct gateway_settings {
     std::vector<std::string> backends;  // URLs; empty -> `backends: []`
     std::string client;                 // inner text of the client flow mapping
     std::string upstream = "connect_timeout: 500ms";
+    std::string health_check = "enabled: true, path: /healthz";
+    std::string log = "level: info, format: text, access_log: true";
     std::string extra;                  // more top-level YAML lines
 };
 std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& settings);

@@ -1,0 +1,102 @@
+// What an operator sees: connection limits, JSON logs, backends coming back, prompt drains.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <string>
+
+namespace it {
+namespace {
+
+class OperationsTest : public ::testing::Test {
+protected:
+    temp_dir dir_;
+};
+
+TEST_F(OperationsTest, MaxConnectionsRefusesTheOneTooMany) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .client = "max_connections: 2"});
+
+    auto first = gateway.connect();
+    auto second = gateway.connect();
+    ASSERT_EQ(first->request("GET", "/one").status, 200);
+    ASSERT_EQ(second->request("GET", "/two").status, 200);
+
+    auto third = gateway.connect();
+    EXPECT_TRUE(third->closed_by_peer(2s)) << "a third connection was kept open with max_connections: 2";
+
+    // Freeing a slot lets the next client in.
+    first.reset();
+    std::unique_ptr<http_connection> fourth;
+    const bool served = wait_until(
+        [&] {
+            try {
+                fourth = gateway.connect();
+                return fourth->request("GET", "/four").status == 200;
+            } catch (const std::exception&) {
+                return false;
+            }
+        },
+        3s, 50ms);
+    EXPECT_TRUE(served) << "no connection was served after one of two closed";
+}
+
+TEST_F(OperationsTest, JsonLogsAreOneObjectPerLineWithAccessFields) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .log = "level: info, format: json, access_log: true"});
+    ASSERT_EQ(gateway.request("GET", "/json?q=\"x\"").status, 200);
+    ASSERT_TRUE(wait_until([&] { return count_lines_containing(gateway.log_path(), "\"msg\":\"access\"") == 1; }, 3s));
+
+    const auto lines = lines_containing(gateway.log_path(), "");
+    ASSERT_GE(lines.size(), 2u);
+    for (const auto& line : lines) {
+        if (line.empty()) continue;
+        EXPECT_TRUE(line.starts_with("{\"time\":\"") && line.ends_with("}")) << line;
+    }
+    const auto access = lines_containing(gateway.log_path(), "\"msg\":\"access\"").front();
+    EXPECT_NE(access.find("\"status\":200"), std::string::npos) << access;
+    EXPECT_NE(access.find("\"method\":\"GET\""), std::string::npos) << access;
+    EXPECT_NE(access.find("\"backend\":\"" + backend.url() + "\""), std::string::npos) << access;
+    EXPECT_NE(access.find("\"request_id\":\""), std::string::npos) << access;
+}
+
+TEST_F(OperationsTest, BackendMarkedDownComesBackThroughHealthChecks) {
+    mock_backend live(dir_);
+    const auto late_port = free_port();
+    const std::string late_url = "http://127.0.0.1:" + std::to_string(late_port);
+    gateway_process gateway(dir_, {.backends = {late_url, live.url()},
+                                   .health_check = "enabled: true, path: /healthz, interval: 100ms, timeout: "
+                                                   "100ms, healthy_threshold: 2, unhealthy_threshold: 2"});
+    // Requests while the late backend is dead all land on the live one.
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(gateway.request("GET", "/before").status, 200);
+    ASSERT_TRUE(wait_until([&] { return gateway.log().find("backend " + late_url) != std::string::npos; }, 3s))
+        << gateway.log();
+
+    mock_backend late(dir_, {}, late_port);
+    ASSERT_TRUE(wait_until([&] { return gateway.log().find("backend " + late_url + " is up") != std::string::npos; },
+                           5s))
+        << gateway.log();
+    for (int i = 0; i < 6; ++i) ASSERT_EQ(gateway.request("GET", "/after").status, 200);
+    EXPECT_EQ(late.request_count("/after"), 3u);
+    EXPECT_EQ(live.request_count("/after"), 3u);
+}
+
+TEST_F(OperationsTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .client = "idle_timeout: 60s"});
+    auto idle = gateway.connect();
+    ASSERT_EQ(idle->request("GET", "/warm").status, 200);
+
+    const auto sent = steady::now();
+    gateway.proc().send_signal(SIGTERM);
+    EXPECT_TRUE(idle->closed_by_peer(1500ms)) << "idle keep-alive connection stayed open during drain";
+    const auto status = gateway.proc().wait_exit(3s);
+    ASSERT_TRUE(status.has_value()) << "gatewayd did not exit after SIGTERM";
+    EXPECT_TRUE(status->exited);
+    EXPECT_EQ(status->code, 0);
+    EXPECT_LT(steady::now() - sent, 1500ms) << "drain waited for an idle connection";
+}
+
+}  // namespace
+}  // namespace it
