@@ -137,10 +137,49 @@ asio::awaitable<void> write_continue(client_connection& client, duration timeout
     co_await asio::async_write(client.stream, asio::buffer(interim), nothrow);
 }
 
-struct side_errors {
-    beast::error_code client;
-    beast::error_code upstream;
+// Where a body relay stopped, if it did not finish: the side that failed and how.
+struct relay_errors {
+    beast::error_code read;
+    beast::error_code write;
 };
+
+// Moves one message body from `source` to `destination` a chunk at a time, as `parser` reads it
+// and `serializer` frames it; every read and write gets `gap` to make progress.
+template <bool is_request>
+asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, beast::flat_buffer& source_buffer,
+                                         http::parser<is_request, http::buffer_body>& parser,
+                                         beast::tcp_stream& destination,
+                                         http::serializer<is_request, http::buffer_body>& serializer,
+                                         std::span<char> chunk, duration gap) {
+    auto& body = parser.get().body();
+    while (!serializer.is_done()) {
+        if (!parser.is_done()) {
+            body.data = chunk.data();
+            body.size = chunk.size();
+            source.expires_after(gap);
+            auto [ec, n] = co_await http::async_read_some(source, source_buffer, parser, nothrow);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return relay_errors{ec, {}};
+            body.size = chunk.size() - body.size;
+            body.data = chunk.data();
+            body.more = !parser.is_done();
+            // An empty buffer would be written as a chunk of its own: read more, or just end.
+            if (body.size == 0) {
+                if (body.more) continue;
+                body.data = nullptr;
+            }
+        } else {
+            body.data = nullptr;
+            body.size = 0;
+            body.more = false;
+        }
+        destination.expires_after(gap);
+        auto [ec, n] = co_await http::async_write(destination, serializer, nothrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return relay_errors{{}, ec};
+    }
+    co_return relay_errors{};
+}
 
 // Shared by the two halves of an exchange whose request has a body.
 struct duplex_state {
@@ -155,54 +194,23 @@ struct duplex_state {
 // Relays the client's body to the backend chunk by chunk. It runs beside the response reader
 // so that a backend that answers while it still reads (an echo, an early error) cannot
 // deadlock the two directions.
-asio::awaitable<side_errors> upload_body(client_connection& client, request_parser& parser,
+asio::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
                                          beast::tcp_stream& upstream,
                                          http::request_serializer<http::buffer_body>& serializer,
                                          const config& settings, bool& body_read, std::span<char> chunk,
                                          duplex_state& state) {
-    auto& request = parser.get();
-    side_errors errors;
-    while (!serializer.is_done()) {
-        if (!parser.is_done()) {
-            request.body().data = chunk.data();
-            request.body().size = chunk.size();
-            client.stream.expires_after(settings.client.body_timeout);
-            auto [ec, n] = co_await http::async_read_some(client.stream, client.buffer, parser, nothrow);
-            body_read = true;
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) {
-                errors.client = ec;
-                break;
-            }
-            request.body().size = chunk.size() - request.body().size;
-            request.body().data = chunk.data();
-            request.body().more = !parser.is_done();
-            // An empty buffer would be written as a chunk of its own: read more, or just end.
-            if (request.body().size == 0) {
-                if (request.body().more) continue;
-                request.body().data = nullptr;
-            }
-        } else {
-            request.body().data = nullptr;
-            request.body().size = 0;
-            request.body().more = false;
-        }
-        upstream.expires_after(settings.client.body_timeout);
-        auto [ec, n] = co_await http::async_write(upstream, serializer, nothrow);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) {
-            errors.upstream = ec;
-            break;
-        }
-    }
+    body_read = true;
+    // A read error is the client's, a write error the backend's.
+    const auto errors = co_await relay_body(client.stream, client.buffer, parser, upstream, serializer, chunk,
+                                            settings.client.body_timeout);
     state.upload_done = true;
     beast::error_code ignored;
-    if (errors.client) {
+    if (errors.read) {
         // Half a request went out: unless an answer is already flowing, abandon the backend.
         if (!state.header_received && !state.download_done) upstream.socket().cancel(ignored);
         co_return errors;
     }
-    if (errors.upstream || state.header_received || state.download_done) co_return errors;
+    if (errors.write || state.header_received || state.download_done) co_return errors;
     // The request is out: from now on the backend has upstream.timeout to start its answer.
     state.response_deadline.expires_after(settings.upstream.timeout);
     auto [ec] = co_await state.response_deadline.async_wait(nothrow);
@@ -302,38 +310,15 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
         result.client_keep_alive = false;
         co_return result;
     }
-    while (!serializer.is_done()) {
-        if (!response_reader->is_done()) {
-            response.body().data = chunk.data();
-            response.body().size = chunk.size();
-            upstream.expires_after(settings.client.body_timeout);
-            auto [ec, n] = co_await http::async_read_some(upstream, upstream_buffer, *response_reader, nothrow);
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) {
-                // Headers are out: all we can do is cut the client off so it sees a short body.
-                spdlog::warn("backend response cut short: {}", ec.message());
-                result.client_keep_alive = false;
-                co_return result;
-            }
-            response.body().size = chunk.size() - response.body().size;
-            response.body().data = chunk.data();
-            response.body().more = !response_reader->is_done();
-            if (response.body().size == 0) {
-                if (response.body().more) continue;
-                response.body().data = nullptr;
-            }
-        } else {
-            response.body().data = nullptr;
-            response.body().size = 0;
-            response.body().more = false;
-        }
-        client.stream.expires_after(settings.client.body_timeout);
-        auto [ec, n] = co_await http::async_write(client.stream, serializer, nothrow);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) {
-            result.client_keep_alive = false;
-            co_return result;
-        }
+    const auto relayed = co_await relay_body(upstream, upstream_buffer, *response_reader, client.stream, serializer,
+                                             chunk, settings.client.body_timeout);
+    if (relayed.read) {
+        // Headers are out: all we can do is cut the client off so it sees a short body.
+        spdlog::warn("backend response cut short: {}", relayed.read.message());
+    }
+    if (relayed.read || relayed.write) {
+        result.client_keep_alive = false;
+        co_return result;
     }
     if (duplex != nullptr && !duplex->upload_done) {
         // The backend answered without taking the whole body: the rest of it is still in the
@@ -379,10 +364,10 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
                   relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, &state));
     received.body_read = body_read;
     // A client failure counts unless it was only our own cancel after the backend failed.
-    if (received.stage == exchange_stage::before_response && sent.client &&
-        sent.client != asio::error::operation_aborted) {
+    if (received.stage == exchange_stage::before_response && sent.read &&
+        sent.read != asio::error::operation_aborted) {
         received.stage = exchange_stage::client_gone;
-        received.client_error = sent.client;
+        received.client_error = sent.read;
     }
     co_return received;
 }
