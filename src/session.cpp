@@ -305,10 +305,14 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
     response.keep_alive(result.client_keep_alive);
 
     http::response_serializer<http::buffer_body> serializer{response};
-    client.stream.expires_after(settings.client.body_timeout);
-    if (auto [ec, n] = co_await http::async_write_header(client.stream, serializer, nothrow); ec) {
-        result.client_keep_alive = false;
-        co_return result;
+    // When the body (or its start) came with the header, both go out in one write; otherwise the
+    // header goes first so that the client sees it before a slow body.
+    if (upstream_buffer.size() == 0 && !response_reader->is_done()) {
+        client.stream.expires_after(settings.client.body_timeout);
+        if (auto [ec, n] = co_await http::async_write_header(client.stream, serializer, nothrow); ec) {
+            result.client_keep_alive = false;
+            co_return result;
+        }
     }
     const auto relayed = co_await relay_body(upstream, upstream_buffer, *response_reader, client.stream, serializer,
                                              chunk, settings.client.body_timeout);
@@ -337,13 +341,18 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
     http::request_serializer<http::buffer_body> serializer{parser.get()};
-    upstream.expires_after(settings.client.body_timeout);
-    if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
-        exchange_result result;
-        result.stage = exchange_stage::before_response;
-        result.stale = reused && looks_stale(ec);
-        result.error = ec == beast::error::timeout ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
-        co_return result;
+    // A body that arrived with the header goes out with it, in one write, by the upload below.
+    const bool header_with_body = !parser.is_done() && client.buffer.size() > 0 && !facts.expects_continue;
+    if (!header_with_body) {
+        upstream.expires_after(settings.client.body_timeout);
+        if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
+            exchange_result result;
+            result.stage = exchange_stage::before_response;
+            result.stale = reused && looks_stale(ec);
+            result.error =
+                ec == beast::error::timeout ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
+            co_return result;
+        }
     }
     if (parser.is_done()) {
         co_return co_await relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, nullptr);
