@@ -102,8 +102,8 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, dur
     for (auto& loop : loops) loop->io.stop();
 }
 
-asio::awaitable<void> handle_signals(std::vector<std::unique_ptr<event_loop>>& loops, const config& settings) {
-    asio::signal_set signals(co_await asio::this_coro::executor, SIGTERM, SIGINT, SIGHUP);
+asio::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std::unique_ptr<event_loop>>& loops,
+                                     const config& settings) {
     for (;;) {
         auto [ec, number] = co_await signals.async_wait(nothrow);
         if (ec) co_return;
@@ -139,8 +139,14 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
 
     std::vector<std::unique_ptr<event_loop>> loops;
     for (std::uint64_t i = 0; i < settings->threads; ++i) {
-        auto loop = std::make_unique<event_loop>();
+        auto& loop = loops.emplace_back(std::make_unique<event_loop>());
         loop->state = std::make_unique<gateway>(loop->io, settings, endpoints);
+    }
+    // Registered before anything listens, so that an early SIGTERM drains rather than kills.
+    asio::signal_set signals(loops.front()->io, SIGTERM, SIGINT, SIGHUP);
+    asio::co_spawn(loops.front()->io, handle_signals(signals, loops, *settings), asio::detached);
+
+    for (auto& loop : loops) {
         boost::system::error_code ec;
         auto& acceptor = loop->acceptor.emplace(loop->io);
         acceptor.open(listen_at->protocol(), ec);
@@ -164,9 +170,7 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
                 asio::co_spawn(loop->io, run_health_checks(*loop->state, *target), asio::detached);
             }
         }
-        loops.push_back(std::move(loop));
     }
-    asio::co_spawn(loops.front()->io, handle_signals(loops, *settings), asio::detached);
 
     spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s))", settings->listen, settings->threads,
                  settings->backends.size());
