@@ -38,28 +38,31 @@ asio::awaitable<bool> probe(const backend& target, std::string request, duration
 
 }  // namespace
 
-asio::awaitable<void> run_health_checks(gateway& owner, backend& target) {
-    const auto settings = owner.settings();
-    const auto& checks = settings->health_check;
-    const std::string request = "GET " + checks.path + " HTTP/1.1\r\nHost: " + target.config.host + ":" +
-                                std::to_string(target.config.port) +
-                                "\r\nUser-Agent: gatewayd-health-check\r\nConnection: close\r\n\r\n";
+asio::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (!owner.draining()) {
+    // Settings are read afresh every round so that a reload applies to a running loop.
+    while (!owner.draining() && !target->retired && owner.settings()->health_check.enabled) {
+        const auto settings = owner.settings();
+        const auto& checks = settings->health_check;
         timer.expires_after(checks.interval);
-        if (auto [ec] = co_await timer.async_wait(nothrow); ec || owner.draining()) co_return;
-        const bool good = co_await probe(target, request, checks.timeout);
-        if (target.health.record_probe(good)) {
-            if (target.health.healthy()) {
-                spdlog::info("backend {} is up: {} good health check(s) in a row", target.config.url,
+        if (auto [ec] = co_await timer.async_wait(nothrow); ec) break;
+        if (owner.draining() || target->retired) break;
+        const std::string request = "GET " + checks.path + " HTTP/1.1\r\nHost: " + target->config.host + ":" +
+                                    std::to_string(target->config.port) +
+                                    "\r\nUser-Agent: gatewayd-health-check\r\nConnection: close\r\n\r\n";
+        const bool good = co_await probe(*target, request, checks.timeout);
+        if (target->health.record_probe(good)) {
+            if (target->health.healthy()) {
+                spdlog::info("backend {} is up: {} good health check(s) in a row", target->config.url,
                              checks.healthy_threshold);
             } else {
-                upstream_pool::clear(target);
-                spdlog::warn("backend {} is down: {} failed health check(s) in a row", target.config.url,
+                upstream_pool::clear(*target);
+                spdlog::warn("backend {} is down: {} failed health check(s) in a row", target->config.url,
                              checks.unhealthy_threshold);
             }
         }
     }
+    target->checked = false;
 }
 
 }  // namespace gw

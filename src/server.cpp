@@ -1,7 +1,6 @@
 #include "gatewayd/server.hpp"
 
 #include "gatewayd/gateway.hpp"
-#include "gatewayd/health_checker.hpp"
 #include "gatewayd/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -73,7 +72,7 @@ asio::awaitable<void> sweep_pools(gateway& owner) {
         timer.expires_after(std::chrono::seconds(1));
         co_await timer.async_wait(nothrow);
         const auto now = steady_clock::now();
-        for (auto& target : owner.backends()) owner.pool().sweep(*target, now);
+        for (auto& target : owner.backends()->members) owner.pool().sweep(*target, now);
     }
 }
 
@@ -165,11 +164,7 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         }
         asio::co_spawn(loop->io, accept_loop(acceptor, *loop->state), asio::detached);
         asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
-        if (settings->health_check.enabled) {
-            for (auto& target : loop->state->backends()) {
-                asio::co_spawn(loop->io, run_health_checks(*loop->state, *target), asio::detached);
-            }
-        }
+        loop->state->start();
     }
 
     spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s))", settings->listen, settings->threads,

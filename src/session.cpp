@@ -398,9 +398,14 @@ asio::awaitable<request_outcome> answer_with(client_connection& client, gateway_
 
 // Round robin over available backends, a stale pooled connection retried once on a fresh one,
 // and failures before any response byte retried on another backend as the contract allows.
+// Round robin over available backends, a stale pooled connection retried once on a fresh one,
+// failures before any response byte retried on another backend as the contract allows. Each
+// backend tried takes a breaker ticket, reported once: success, failure (connect error,
+// timeout, 5xx) or, when the client went away, neither.
 asio::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
                                                const config& settings, request_facts& facts) {
-    auto& backends = owner.backends();
+    const std::shared_ptr<backend_set> pool_set = owner.backends();
+    auto& backends = pool_set->members;
     std::vector<bool> tried(backends.size(), false);
     std::unique_ptr<char[]> chunk_storage(new char[body_chunk_size]);
     const std::span<char> chunk(chunk_storage.get(), body_chunk_size);
@@ -409,12 +414,21 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
     bool body_read = false;
     std::uint64_t tries_left = settings.upstream.retries + 1;
     while (tries_left > 0) {
-        const auto choice = owner.balancer().next(
-            backends.size(), [&](std::size_t i) { return !tried[i] && backends[i]->health.healthy(); });
+        const auto now = steady_clock::now();
+        std::optional<std::uint64_t> generation;
+        const auto choice = pool_set->balancer.next(backends.size(), [&](std::size_t i) {
+            backend& candidate = *backends[i];
+            if (tried[i] || !candidate.health.healthy()) return false;
+            if (!candidate.breaker_enabled) return true;
+            generation = candidate.breaker.try_acquire(now);
+            return generation.has_value();
+        });
         if (!choice) break;
         --tries_left;
         tried[*choice] = true;
         backend& target = *backends[*choice];
+        breaker_ticket ticket = generation ? breaker_ticket(&target.breaker, *generation) : breaker_ticket{};
+        ++target.requests;
         if (parser.get().count(http::field::host) == 0) {
             parser.get().set(http::field::host, target.config.host + ":" + std::to_string(target.config.port));
         }
@@ -434,6 +448,8 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
                 auto [ec, stream] = co_await connect_upstream(target.endpoint, settings.upstream.connect_timeout);
                 if (ec) {
                     const bool timed_out = ec == beast::error::timeout;
+                    ticket.failure();
+                    ++target.failures;
                     owner.mark_down(target, timed_out ? "connect timeout" : "connect refused");
                     spdlog::debug("connect to {} failed: {}", target.config.url, ec.message());
                     owed = timed_out ? gateway_error::gateway_timeout : gateway_error::bad_gateway;
@@ -446,9 +462,15 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
             bool reusable = false;
             const auto result = co_await exchange(client, parser, *upstream, reused, settings, facts, reusable, chunk);
             body_read = body_read || result.body_read;
-            if (reusable) owner.pool().release(target, std::move(*upstream), steady_clock::now());
+            if (reusable && !target.retired) owner.pool().release(target, std::move(*upstream), steady_clock::now());
 
             if (result.stage == exchange_stage::completed) {
+                if (result.status >= 500) {
+                    ticket.failure();
+                    ++target.failures;
+                } else {
+                    ticket.success();
+                }
                 co_return request_outcome{result.status, target.config.url, result.client_keep_alive};
             }
             if (result.stage == exchange_stage::client_gone) {
@@ -468,6 +490,8 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
                 fresh_only = true;
                 continue;
             }
+            ticket.failure();
+            ++target.failures;
             // A body already read cannot be sent again (it is streamed, not kept), and a backend
             // too slow to answer is not handed the same work twice.
             may_retry = !body_read && owed != gateway_error::gateway_timeout;
@@ -513,7 +537,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
     }
     request.keep_alive(true);
 
-    if (owner.backends().empty()) {
+    if (owner.backends()->members.empty()) {
         co_return co_await answer_with(client, gateway_error::no_route, facts, !parser.is_done(), settings);
     }
     co_return co_await proxy_request(client, parser, owner, settings, facts);

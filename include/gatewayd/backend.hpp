@@ -1,12 +1,14 @@
 #pragma once
 
+#include "gatewayd/circuit_breaker.hpp"
 #include "gatewayd/config.hpp"
 #include "gatewayd/health_state.hpp"
+#include "gatewayd/round_robin.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 namespace gw {
@@ -19,12 +21,36 @@ struct idle_connection {
     steady_clock::time_point idle_since;
 };
 
-// One backend as one event loop sees it: where it is, whether it is up, its idle connections.
+// One backend as one event loop sees it: where it is, whether it is up, whether its breaker
+// admits requests, its idle connections and its counters.
 struct backend {
+    backend(backend_config where, boost::asio::ip::tcp::endpoint address, const config& settings);
+
+    // Healthy and not refused by an open breaker (a half-open one may still be full).
+    bool available(steady_clock::time_point now);
+
+    // Takes new breaker and health-check settings on reload; state is kept when they are equal.
+    void reconfigure(const config& settings);
+
     backend_config config;
     boost::asio::ip::tcp::endpoint endpoint;
-    health_state health{2, 3};
+    health_state health;
+    circuit_breaker breaker;
+    bool breaker_enabled = true;
+    bool retired = false;  // dropped by a reload: its health checks stop, its pool empties
+    bool checked = false;  // a health-check loop runs for it
     std::vector<idle_connection> idle;  // most recently used last
+    std::uint64_t requests = 0;
+    std::uint64_t failures = 0;
 };
+
+// The backends a request can be balanced over; replaced whole on reload, kept alive by the
+// requests still using it.
+struct backend_set {
+    std::vector<std::shared_ptr<backend>> members;
+    round_robin balancer;
+};
+
+circuit_breaker::settings breaker_settings(const circuit_breaker_config& config);
 
 }  // namespace gw

@@ -3,10 +3,10 @@
 #include "gatewayd/backend.hpp"
 #include "gatewayd/config.hpp"
 #include "gatewayd/request_id.hpp"
-#include "gatewayd/round_robin.hpp"
 #include "gatewayd/upstream_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
 #include <memory>
@@ -15,25 +15,32 @@
 
 namespace gw {
 
-// Everything one event loop owns: its view of the backends, its pool, its counters. Only that
-// loop's thread touches it, so nothing here is locked.
+// Everything one event loop owns: its view of the config and the backends, its pool, its
+// counters. Only that loop's thread touches it, so nothing here is locked (but the connection
+// count, which the drain reads from the signal-handling loop).
 class gateway {
 public:
     gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings,
-            std::vector<boost::asio::ip::tcp::endpoint> endpoints);
+            const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
 
     boost::asio::io_context& io() { return io_; }
-    const std::shared_ptr<const config>& settings() const { return settings_; }
 
-    std::vector<std::unique_ptr<backend>>& backends() { return backends_; }
-    round_robin& balancer() { return balancer_; }
+    // Snapshots: a request keeps the ones it started with even if a reload replaces them.
+    const std::shared_ptr<const config>& settings() const { return settings_; }
+    const std::shared_ptr<backend_set>& backends() const { return backends_; }
+
+    // Applies a reloaded config: backends whose URL stays keep their breaker, health and pool.
+    void apply(std::shared_ptr<const config> settings, const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+
+    // Starts the background work (health checks); call once the loop exists.
+    void start();
+
     upstream_pool& pool() { return pool_; }
     request_id_generator& request_ids() { return request_ids_; }
 
     // Connection accounting for client.max_connections.
     bool admit_connection();
     void connection_closed() { active_connections_.fetch_sub(1, std::memory_order_relaxed); }
-    // Read by the drain from the signal thread, hence atomic; written only by this loop.
     std::size_t active_connections() const { return active_connections_.load(std::memory_order_relaxed); }
 
     // Sessions waiting for their next request register here so a drain can close them at once.
@@ -42,21 +49,26 @@ public:
 
     // Stop taking new requests: idle keep-alive connections are closed, busy ones finish.
     void begin_drain();
-    bool draining() const { return draining_; }
+    bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
     // A connect failure takes the backend out of rotation until a health check brings it back.
     void mark_down(backend& target, const char* why);
 
+    // At least one backend is available (healthy, breaker not open): what /readyz reports.
+    bool any_available();
+
 private:
+    void start_health_checks();
+
     boost::asio::io_context& io_;
     std::shared_ptr<const config> settings_;
-    std::vector<std::unique_ptr<backend>> backends_;
-    round_robin balancer_;
+    std::shared_ptr<backend_set> backends_;
     upstream_pool pool_;
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
     std::unordered_set<boost::beast::tcp_stream*> idle_sessions_;
-    bool draining_ = false;
+    std::atomic<bool> draining_{false};
+    bool started_ = false;
 };
 
 }  // namespace gw

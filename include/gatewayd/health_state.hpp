@@ -16,6 +16,12 @@ public:
 
     bool healthy() const { return healthy_; }
 
+    // New thresholds apply from the next probe; the current run and state are kept.
+    void set_thresholds(std::uint64_t healthy_threshold, std::uint64_t unhealthy_threshold) {
+        healthy_threshold_ = healthy_threshold;
+        unhealthy_threshold_ = unhealthy_threshold;
+    }
+
     // Returns true when this result changed healthy().
     bool record_probe(bool good);
     bool mark_down();
