@@ -1,6 +1,9 @@
 #include "gatewayd/server.hpp"
 
+#include "gatewayd/admin_server.hpp"
+#include "gatewayd/config_loader.hpp"
 #include "gatewayd/gateway.hpp"
+#include "gatewayd/logging.hpp"
 #include "gatewayd/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -101,64 +104,130 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, dur
     for (auto& loop : loops) loop->io.stop();
 }
 
+// Every backend's address, or the reason one cannot be resolved.
+std::optional<std::vector<tcp::endpoint>> resolve_backends(const config& settings, std::string& error) {
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& target : settings.backends) {
+        const auto endpoint = resolve(target.host, target.port, error);
+        if (!endpoint) {
+            error = "cannot resolve backend " + target.url + ": " + error;
+            return std::nullopt;
+        }
+        endpoints.push_back(*endpoint);
+    }
+    return endpoints;
+}
+
+// SIGHUP: read the file again; a valid one replaces the running config on every loop, an
+// invalid one is reported and changes nothing.
+std::shared_ptr<const config> reload(std::vector<std::unique_ptr<event_loop>>& loops,
+                                     std::shared_ptr<const config> running, const std::string& config_path) {
+    auto loaded = load_config_file(config_path);
+    if (!loaded.value) {
+        for (const auto& error : loaded.errors) spdlog::error("reload: {}", error.to_string());
+        spdlog::error("reload of {} failed: {} problem(s); the running config stays", config_path,
+                      loaded.errors.size());
+        return running;
+    }
+    std::string error;
+    const auto endpoints = resolve_backends(*loaded.value, error);
+    if (!endpoints) {
+        spdlog::error("reload of {} failed: {}; the running config stays", config_path, error);
+        return running;
+    }
+    auto next = std::make_shared<config>(std::move(*loaded.value));
+    // What is bound at start-up stays as it is until a restart.
+    if (next->listen_address != running->listen_address) {
+        spdlog::warn("reload: listen changed to {}; it takes a restart, still listening on {}", next->listen,
+                     running->listen);
+    }
+    if (next->admin.address != running->admin.address) {
+        spdlog::warn("reload: admin.listen changed to \"{}\"; it takes a restart", next->admin.listen);
+    }
+    if (next->threads != running->threads) {
+        spdlog::warn("reload: threads changed to {}; it takes a restart, still {}", next->threads, running->threads);
+    }
+    next->listen = running->listen;
+    next->listen_address = running->listen_address;
+    next->admin = running->admin;
+    next->threads = running->threads;
+    std::shared_ptr<const config> applied = std::move(next);
+    configure_logging(applied->log);
+    for (auto& loop : loops) {
+        asio::post(loop->io, [&loop = *loop, applied, endpoints = *endpoints] { loop.state->apply(applied, endpoints); });
+    }
+    spdlog::info("config reloaded from {}: {} backend(s)", config_path, applied->backends.size());
+    return applied;
+}
+
 asio::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std::unique_ptr<event_loop>>& loops,
-                                     const config& settings) {
+                                     std::shared_ptr<const config> running, std::string config_path) {
     for (;;) {
         auto [ec, number] = co_await signals.async_wait(nothrow);
         if (ec) co_return;
         if (number == SIGHUP) {
-            spdlog::warn("SIGHUP received: live reload is not available yet; the running config stays");
+            spdlog::info("SIGHUP received: reloading {}", config_path);
+            running = reload(loops, running, config_path);
             continue;
         }
         spdlog::info("{} received: draining (up to {} ms)", number == SIGTERM ? "SIGTERM" : "SIGINT",
-                     settings.shutdown_timeout.count());
-        co_await drain(loops, settings.shutdown_timeout);
+                     running->shutdown_timeout.count());
+        co_await drain(loops, running->shutdown_timeout);
         co_return;
     }
+}
+
+// Binds and listens, or says why not.
+boost::system::error_code open_listener(tcp::acceptor& acceptor, const tcp::endpoint& at, bool share_port) {
+    boost::system::error_code ec;
+    acceptor.open(at.protocol(), ec);
+    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && share_port) {
+        const int on = 1;
+        if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+            ec.assign(errno, boost::system::system_category());
+        }
+    }
+    if (!ec) acceptor.bind(at, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    return ec;
 }
 
 }  // namespace
 
 int run_server(std::shared_ptr<const config> settings, const std::string& config_path) {
     std::string error;
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& target : settings->backends) {
-        const auto endpoint = resolve(target.host, target.port, error);
-        if (!endpoint) {
-            spdlog::error("{}: cannot resolve backend {}: {}", config_path, target.url, error);
-            return 1;
-        }
-        endpoints.push_back(*endpoint);
+    const auto endpoints = resolve_backends(*settings, error);
+    if (!endpoints) {
+        spdlog::error("{}: {}", config_path, error);
+        return 1;
     }
     const auto listen_at = resolve(settings->listen_address.host, settings->listen_address.port, error);
     if (!listen_at) {
         spdlog::error("cannot listen on {}: {}", settings->listen, error);
         return 1;
     }
+    std::optional<tcp::endpoint> admin_at;
+    if (settings->admin.address) {
+        admin_at = resolve(settings->admin.address->host, settings->admin.address->port, error);
+        if (!admin_at) {
+            spdlog::error("cannot listen on admin {}: {}", settings->admin.listen, error);
+            return 1;
+        }
+    }
 
     std::vector<std::unique_ptr<event_loop>> loops;
     for (std::uint64_t i = 0; i < settings->threads; ++i) {
         auto& loop = loops.emplace_back(std::make_unique<event_loop>());
-        loop->state = std::make_unique<gateway>(loop->io, settings, endpoints);
+        loop->state = std::make_unique<gateway>(loop->io, settings, *endpoints);
     }
     // Registered before anything listens, so that an early SIGTERM drains rather than kills.
     asio::signal_set signals(loops.front()->io, SIGTERM, SIGINT, SIGHUP);
-    asio::co_spawn(loops.front()->io, handle_signals(signals, loops, *settings), asio::detached);
+    asio::co_spawn(loops.front()->io, handle_signals(signals, loops, settings, config_path), asio::detached);
 
     for (auto& loop : loops) {
-        boost::system::error_code ec;
         auto& acceptor = loop->acceptor.emplace(loop->io);
-        acceptor.open(listen_at->protocol(), ec);
-        if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec && settings->threads > 1) {
-            const int on = 1;
-            if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
-                ec.assign(errno, boost::system::system_category());
-            }
-        }
-        if (!ec) acceptor.bind(*listen_at, ec);
-        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) {
+        if (const auto ec = open_listener(acceptor, *listen_at, settings->threads > 1)) {
             spdlog::error("cannot listen on {}: {}", settings->listen, ec.message());
             return 1;
         }
@@ -166,9 +235,19 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
         loop->state->start();
     }
+    // The admin listener lives on the first loop and answers from its state.
+    std::optional<tcp::acceptor> admin;
+    if (admin_at) {
+        admin.emplace(loops.front()->io);
+        if (const auto ec = open_listener(*admin, *admin_at, false)) {
+            spdlog::error("cannot listen on admin {}: {}", settings->admin.listen, ec.message());
+            return 1;
+        }
+        asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state), asio::detached);
+    }
 
-    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s))", settings->listen, settings->threads,
-                 settings->backends.size());
+    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s)){}", settings->listen, settings->threads,
+                 settings->backends.size(), admin_at ? ", admin on " + settings->admin.listen : std::string());
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < loops.size(); ++i) {
         threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });

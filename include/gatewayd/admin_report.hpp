@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw {
+
+// One row of GET /backends.
+struct backend_report {
+    std::string url;
+    bool healthy = true;
+    std::string_view circuit = "closed";
+    std::uint64_t requests = 0;
+    std::uint64_t failures = 0;
+};
+
+// [{"url":"http://127.0.0.1:8081","healthy":true,"circuit":"closed","requests":12,"failures":0}]
+std::string backends_json(const std::vector<backend_report>& rows);
+
+}  // namespace gw

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace gw {
+
+class gateway;
+
+// The admin listener: /healthz, /readyz and /backends, answered from the state of the event
+// loop it runs on (`owner`). Ends when the acceptor is closed.
+boost::asio::awaitable<void> run_admin(boost::asio::ip::tcp::acceptor& acceptor, gateway& owner);
+
+}  // namespace gw

@@ -1,0 +1,20 @@
+#include "gatewayd/admin_report.hpp"
+
+#include "gatewayd/log_escape.hpp"
+
+namespace gw {
+
+std::string backends_json(const std::vector<backend_report>& rows) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& row = rows[i];
+        if (i > 0) out += ',';
+        out += R"({"url":")" + json_escape(row.url) + R"(","healthy":)" + (row.healthy ? "true" : "false");
+        out += R"(,"circuit":")" + std::string(row.circuit) + R"(","requests":)" + std::to_string(row.requests);
+        out += R"(,"failures":)" + std::to_string(row.failures) + "}";
+    }
+    out += "]";
+    return out;
+}
+
+}  // namespace gw

@@ -1,0 +1,105 @@
+#include "gatewayd/admin_server.hpp"
+
+#include "gatewayd/admin_report.hpp"
+#include "gatewayd/gateway.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr auto admin_timeout = std::chrono::seconds(10);
+
+struct admin_answer {
+    http::status status;
+    std::string content_type;
+    std::string body;
+};
+
+admin_answer answer(const http::request<http::string_body>& request, gateway& owner) {
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+        return {http::status::method_not_allowed, "application/json",
+                R"({"error":"method_not_allowed","message":"Method Not Allowed"})"};
+    }
+    const std::string_view target = request.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path == "/healthz") return {http::status::ok, "text/plain", "ok\n"};
+    if (path == "/readyz") {
+        if (owner.draining()) return {http::status::service_unavailable, "text/plain", "draining\n"};
+        if (!owner.any_available()) return {http::status::service_unavailable, "text/plain", "no backend available\n"};
+        return {http::status::ok, "text/plain", "ready\n"};
+    }
+    if (path == "/backends") {
+        const auto now = steady_clock::now();
+        std::vector<backend_report> rows;
+        for (const auto& target_backend : owner.backends()->members) {
+            rows.push_back({target_backend->config.url, target_backend->health.healthy(),
+                            target_backend->breaker_enabled ? to_string(target_backend->breaker.current(now))
+                                                            : std::string_view("closed"),
+                            target_backend->requests, target_backend->failures});
+        }
+        return {http::status::ok, "application/json", backends_json(rows)};
+    }
+    return {http::status::not_found, "application/json", R"({"error":"not_found","message":"Not Found"})"};
+}
+
+asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(16 * 1024);
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(8 * 1024);
+        parser.body_limit(8 * 1024);
+        stream.expires_after(admin_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
+        if (ec) break;
+        const auto& request = parser.get();
+        auto [status, content_type, body] = answer(request, owner);
+        http::response<http::string_body> response{status, request.version()};
+        response.set(http::field::content_type, content_type);
+        response.set(http::field::cache_control, "no-store");
+        response.body() = std::move(body);
+        response.keep_alive(request.keep_alive());
+        response.prepare_payload();
+        if (request.method() == http::verb::head) response.body().clear();
+        stream.expires_after(admin_timeout);
+        auto [write_ec, written] = co_await http::async_write(stream, response, nothrow);
+        if (write_ec || !response.keep_alive()) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+asio::awaitable<void> run_admin(tcp::acceptor& acceptor, gateway& owner) {
+    asio::steady_timer backoff(acceptor.get_executor());
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // Out of file descriptors or similar: wait a little rather than spin.
+            spdlog::warn("admin accept failed: {}", ec.message());
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(nothrow);
+            continue;
+        }
+        asio::co_spawn(acceptor.get_executor(), serve_admin(std::move(socket), owner), asio::detached);
+    }
+}
+
+}  // namespace gw
