@@ -1,0 +1,46 @@
+#include "gatewayd/client_identity.hpp"
+
+#include <algorithm>
+
+namespace gw {
+
+namespace {
+
+bool trusted(const ip_address& address, const std::vector<ip_network>& proxies) {
+    return std::any_of(proxies.begin(), proxies.end(), [&](const ip_network& n) { return n.contains(address); });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+ip_address client_identity(const ip_address& peer, std::string_view forwarded_for,
+                           const std::vector<ip_network>& trusted_proxies) {
+    if (!trusted(peer, trusted_proxies)) return peer;
+    ip_address current = peer;
+    std::string_view rest = forwarded_for;
+    while (!rest.empty()) {
+        const auto comma = rest.rfind(',');
+        const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+        if (entry.empty()) continue;
+        const auto address = parse_ip_address(entry);
+        if (!address) return current;
+        current = *address;
+        if (!trusted(current, trusted_proxies)) return current;
+    }
+    return current;
+}
+
+std::string client_key(const ip_address& client) {
+    if (client.v4) return to_string(client);
+    ip_address network = client;
+    std::fill(network.bytes.begin() + 8, network.bytes.end(), 0);
+    return to_string(network) + "/64";
+}
+
+}  // namespace gw
