@@ -28,9 +28,11 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // One event loop with its own listener (SO_REUSEPORT spreads connections across loops).
+// The state outlives the io_context: destroying the context destroys suspended sessions,
+// which still give their buffers back to the state's pool.
 struct event_loop {
-    asio::io_context io{1};
     std::unique_ptr<gateway> state;
+    asio::io_context io{1};
     std::optional<tcp::acceptor> acceptor;
 };
 

@@ -32,10 +32,11 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-// One chunk relays bodies in both directions: the request body is done before the response
-// body starts, so a busy connection holds one chunk and an idle one none.
-constexpr std::size_t body_chunk_size = 32 * 1024;
-constexpr std::size_t upstream_header_limit = 64 * 1024;
+// Body chunks and upstream read buffers are blocks from the loop's pool: a busy exchange holds
+// two or three, an idle connection none. The client's own read buffer holds a header and a
+// little more.
+constexpr std::size_t client_read_slack = 32 * 1024;
+constexpr std::size_t upstream_header_limit = block_pool::block_size - 4096;
 constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
 constexpr auto linger_time = std::chrono::milliseconds(500);
 
@@ -145,8 +146,8 @@ struct relay_errors {
 
 // Moves one message body from `source` to `destination` a chunk at a time, as `parser` reads it
 // and `serializer` frames it; every read and write gets `gap` to make progress.
-template <bool is_request>
-asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, beast::flat_buffer& source_buffer,
+template <bool is_request, class DynamicBuffer>
+asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, DynamicBuffer& source_buffer,
                                          http::parser<is_request, http::buffer_body>& parser,
                                          beast::tcp_stream& destination,
                                          http::serializer<is_request, http::buffer_body>& serializer,
@@ -241,6 +242,7 @@ bool frame_response(http::response<http::buffer_body>& response, const response_
 // Reads the backend's response header and relays the response to the client. With `duplex`
 // the request body is still being uploaded beside it.
 asio::awaitable<exchange_result> relay_response(client_connection& client, beast::tcp_stream& upstream,
+                                                block_pool& blocks,
                                                 bool reused, const config& settings, const request_facts& facts,
                                                 bool& upstream_reusable, std::span<char> chunk,
                                                 duplex_state* duplex) {
@@ -259,7 +261,8 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
     } finish{duplex, client};
 
     // Interim 1xx answers are dropped: the client's Expect was answered by us already.
-    beast::flat_buffer upstream_buffer(upstream_header_limit + body_chunk_size);
+    const auto read_block = blocks.acquire();
+    beast::flat_static_buffer_base upstream_buffer(read_block.span().data(), read_block.span().size());
     std::optional<response_parser> response_reader;
     if (duplex != nullptr) {
         upstream.expires_never();
@@ -336,7 +339,7 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
 
 // One try against one backend over one connection: send the request, read the response
 // header, relay the response. `upstream_reusable` says whether the connection may be pooled.
-asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser,
+asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser, block_pool& blocks,
                                           beast::tcp_stream& upstream, bool reused, const config& settings,
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
@@ -355,7 +358,7 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
         }
     }
     if (parser.is_done()) {
-        co_return co_await relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, nullptr);
+        co_return co_await relay_response(client, upstream, blocks, reused, settings, facts, upstream_reusable, chunk, nullptr);
     }
 
     // Ask for the body only now: every check passed and a backend is connected.
@@ -364,13 +367,13 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
         co_await write_continue(client, settings.client.body_timeout);
     }
     using namespace asio::experimental::awaitable_operators;
-    std::unique_ptr<char[]> upload_storage(new char[body_chunk_size]);
-    const std::span<char> upload_chunk(upload_storage.get(), body_chunk_size);
+    const auto upload_block = blocks.acquire();
+    const std::span<char> upload_chunk = upload_block.span();
     duplex_state state(co_await asio::this_coro::executor);
     bool body_read = false;
     auto [sent, received] =
         co_await (upload_body(client, parser, upstream, serializer, settings, body_read, upload_chunk, state) &&
-                  relay_response(client, upstream, reused, settings, facts, upstream_reusable, chunk, &state));
+                  relay_response(client, upstream, blocks, reused, settings, facts, upstream_reusable, chunk, &state));
     received.body_read = body_read;
     // A client failure counts unless it was only our own cancel after the backend failed.
     if (received.stage == exchange_stage::before_response && sent.read &&
@@ -407,8 +410,8 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
     const std::shared_ptr<backend_set> pool_set = owner.backends();
     auto& backends = pool_set->members;
     std::vector<bool> tried(backends.size(), false);
-    std::unique_ptr<char[]> chunk_storage(new char[body_chunk_size]);
-    const std::span<char> chunk(chunk_storage.get(), body_chunk_size);
+    const auto chunk_block = owner.blocks().acquire();
+    const std::span<char> chunk = chunk_block.span();
 
     gateway_error owed = gateway_error::no_backend;
     bool body_read = false;
@@ -460,7 +463,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
             }
 
             bool reusable = false;
-            const auto result = co_await exchange(client, parser, *upstream, reused, settings, facts, reusable, chunk);
+            const auto result = co_await exchange(client, parser, owner.blocks(), *upstream, reused, settings, facts, reusable, chunk);
             body_read = body_read || result.body_read;
             if (reusable && !target.retired) owner.pool().release(target, std::move(*upstream), steady_clock::now());
 
@@ -631,7 +634,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
     for (bool first = true; !owner.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = owner.settings();
         client.peer_trusted = is_trusted(client.peer_ip, *settings);
-        client.buffer.max_size(settings->client.max_header_bytes + body_chunk_size);
+        client.buffer.max_size(settings->client.max_header_bytes + client_read_slack);
 
         // Wait for the next request: the header clock runs from accept for the first one and
         // from its first byte for the others; a keep-alive connection idles quietly.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayd/backend.hpp"
+#include "gatewayd/block_pool.hpp"
 #include "gatewayd/config.hpp"
 #include "gatewayd/request_id.hpp"
 #include "gatewayd/upstream_pool.hpp"
@@ -36,6 +37,7 @@ public:
     void start();
 
     upstream_pool& pool() { return pool_; }
+    block_pool& blocks() { return blocks_; }
     request_id_generator& request_ids() { return request_ids_; }
 
     // Connection accounting for client.max_connections.
@@ -64,6 +66,7 @@ private:
     std::shared_ptr<const config> settings_;
     std::shared_ptr<backend_set> backends_;
     upstream_pool pool_;
+    block_pool blocks_;
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
     std::unordered_set<boost::beast::tcp_stream*> idle_sessions_;

@@ -564,6 +564,35 @@ std::optional<error_body> parse_error_body(std::string_view body) {
     return error_body{error_match[1], message_match[1]};
 }
 
+std::optional<std::vector<backend_row>> parse_backends_json(std::string_view body) {
+    const auto text = trim(body);
+    if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
+    static const std::regex object_re(R"(\{[^{}]*\})");
+    static const std::regex url_re(R"re("url"\s*:\s*"([^"\\]*)")re");
+    static const std::regex healthy_re(R"re("healthy"\s*:\s*(true|false))re");
+    static const std::regex circuit_re(R"re("circuit"\s*:\s*"([^"\\]*)")re");
+    static const std::regex requests_re(R"re("requests"\s*:\s*(\d+))re");
+    static const std::regex failures_re(R"re("failures"\s*:\s*(\d+))re");
+    std::vector<backend_row> rows;
+    std::string rest;  // what is left outside the objects: brackets, commas, whitespace only
+    auto position = text.cbegin();
+    for (std::sregex_iterator it(text.begin(), text.end(), object_re), end; it != end; ++it) {
+        const std::string object = it->str();
+        rest.append(position, text.cbegin() + it->position());
+        position = text.cbegin() + it->position() + it->length();
+        std::smatch url, healthy, circuit, requests, failures;
+        if (!std::regex_search(object, url, url_re) || !std::regex_search(object, healthy, healthy_re) ||
+            !std::regex_search(object, circuit, circuit_re) || !std::regex_search(object, requests, requests_re) ||
+            !std::regex_search(object, failures, failures_re)) {
+            return std::nullopt;
+        }
+        rows.push_back({url[1], healthy[1] == "true", circuit[1], std::stoull(requests[1]), std::stoull(failures[1])});
+    }
+    rest.append(position, text.cend());
+    if (rest.find_first_not_of("[], \t\r\n") != std::string::npos) return std::nullopt;
+    return rows;
+}
+
 std::multimap<std::string, std::string> parse_header_lines(std::string_view body) {
     std::multimap<std::string, std::string> out;
     std::size_t start = 0;
@@ -664,7 +693,7 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     std::string yaml;
     yaml += "listen: \"127.0.0.1:" + std::to_string(listen_port) + "\"\n";
     yaml += "shutdown_timeout: 2s\n";
-    yaml += "admin: {listen: \"\"}\n";
+    yaml += "admin: {" + settings.admin + "}\n";
     yaml += "log: {" + settings.log + "}\n";
     if (!settings.client.empty()) yaml += "client: {" + settings.client + "}\n";
     if (settings.backends.empty()) {
@@ -678,6 +707,10 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     yaml += "rate_limit: {enabled: false}\n";
     yaml += settings.extra;
     return yaml;
+}
+
+std::string admin_listen(std::uint16_t port) {
+    return "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
 }
 
 gateway_process::gateway_process(const temp_dir& dir, const gateway_settings& settings) {

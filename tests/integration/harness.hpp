@@ -195,6 +195,18 @@ struct error_body {
 };
 std::optional<error_body> parse_error_body(std::string_view body);
 
+// One object of the admin /backends array.
+struct backend_row {
+    std::string url;
+    bool healthy = false;
+    std::string circuit;
+    std::uint64_t requests = 0;
+    std::uint64_t failures = 0;
+};
+// The admin /backends body: a JSON array of objects with exactly those fields (any order, any
+// whitespace); nullopt when it is anything else.
+std::optional<std::vector<backend_row>> parse_backends_json(std::string_view body);
+
 // Header lines of the mock's /headers answer, names lower-cased; repeated names keep all values.
 std::multimap<std::string, std::string> parse_header_lines(std::string_view body);
 
@@ -228,8 +240,11 @@ struct gateway_settings {
     std::string health_check = "enabled: true, path: /healthz";
     std::string log = "level: info, format: text, access_log: true";
     std::string extra;                  // more top-level YAML lines
+    std::string admin = "listen: \"\"";   // inner text of the admin flow mapping
 };
 std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& settings);
+// `admin` text for a gateway_settings that enables the admin listener on 127.0.0.1:port.
+std::string admin_listen(std::uint16_t port);
 
 // A running gatewayd (started from gateway_yaml on a free port, ready when it accepts).
 class gateway_process {
