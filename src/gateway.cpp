@@ -75,6 +75,10 @@ bool gateway::admit_connection() {
 void gateway::begin_drain() {
     draining_ = true;
     for (auto* stream : idle_sessions_) stream->cancel();
+    close_pooled_connections();
+}
+
+void gateway::close_pooled_connections() {
     for (auto& target : backends_->members) upstream_pool::clear(*target);
 }
 

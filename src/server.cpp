@@ -29,8 +29,17 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // One event loop with its own listener (SO_REUSEPORT spreads connections across loops).
 // The state outlives the io_context: destroying the context destroys suspended sessions,
-// which still give their buffers back to the state's pool.
+// which still give their buffers back to the state's pool. The state's pooled sockets belong
+// to the context, so they are closed first.
 struct event_loop {
+    event_loop() = default;
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+    ~event_loop() {
+        acceptor.reset();
+        if (state) state->close_pooled_connections();
+    }
+
     std::unique_ptr<gateway> state;
     asio::io_context io{1};
     std::optional<tcp::acceptor> acceptor;

@@ -53,6 +53,9 @@ public:
     void begin_drain();
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
+    // Closes every pooled upstream connection (drain, shutdown).
+    void close_pooled_connections();
+
     // A connect failure takes the backend out of rotation until a health check brings it back.
     void mark_down(backend& target, const char* why);
 
