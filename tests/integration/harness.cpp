@@ -713,6 +713,19 @@ std::string admin_listen(std::uint16_t port) {
     return "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
 }
 
+gateway_process::~gateway_process() {
+    if (!process_) return;
+    if (!process_->status()) process_->stop();
+    // Sanitizer builds report memory errors and leaks in the log, often only at exit.
+    const std::string log = process_->stderr_text();
+    for (const std::string_view marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+        if (log.find(marker) != std::string::npos) {
+            ADD_FAILURE() << "sanitizer report in " << process_->stderr_path() << ":\n"
+                          << log.substr(log.find(marker), 2000);
+        }
+    }
+}
+
 gateway_process::gateway_process(const temp_dir& dir, const gateway_settings& settings) {
     const int n = ++temp_counter;
     config_path_ = dir.file("gateway-" + std::to_string(n) + ".yaml");

@@ -250,6 +250,10 @@ std::string admin_listen(std::uint16_t port);
 class gateway_process {
 public:
     gateway_process(const temp_dir& dir, const gateway_settings& settings);
+    // Stops the gateway and fails the test if a sanitizer reported anything in its log.
+    ~gateway_process();
+    gateway_process(const gateway_process&) = delete;
+    gateway_process& operator=(const gateway_process&) = delete;
     std::uint16_t port() const { return port_; }
     pid_t pid() const { return process_->pid(); }
     process& proc() { return *process_; }
