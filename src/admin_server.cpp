@@ -1,12 +1,12 @@
 #include "gatewayd/admin_server.hpp"
 
+#include "gatewayd/accept_loop.hpp"
 #include "gatewayd/admin_report.hpp"
 #include "gatewayd/gateway.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -87,19 +87,9 @@ asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner) {
 }  // namespace
 
 asio::awaitable<void> run_admin(tcp::acceptor& acceptor, gateway& owner) {
-    asio::steady_timer backoff(acceptor.get_executor());
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        if (ec) {
-            // Out of file descriptors or similar: wait a little rather than spin.
-            spdlog::warn("admin accept failed: {}", ec.message());
-            backoff.expires_after(std::chrono::milliseconds(100));
-            co_await backoff.async_wait(nothrow);
-            continue;
-        }
-        asio::co_spawn(acceptor.get_executor(), serve_admin(std::move(socket), owner), asio::detached);
-    }
+    co_await accept_connections(acceptor, "admin", [&owner](tcp::socket socket) {
+        asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner), asio::detached);
+    });
 }
 
 }  // namespace gw

@@ -1,5 +1,6 @@
 #include "gatewayd/server.hpp"
 
+#include "gatewayd/accept_loop.hpp"
 #include "gatewayd/admin_server.hpp"
 #include "gatewayd/config_loader.hpp"
 #include "gatewayd/gateway.hpp"
@@ -56,27 +57,6 @@ std::optional<tcp::endpoint> resolve(const std::string& host, std::uint16_t port
         return std::nullopt;
     }
     return results.begin()->endpoint();
-}
-
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, gateway& owner) {
-    asio::steady_timer backoff(acceptor.get_executor());
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        if (ec) {
-            // Out of file descriptors or similar: wait a little rather than spin.
-            spdlog::error("accept failed: {}", ec.message());
-            backoff.expires_after(std::chrono::milliseconds(100));
-            co_await backoff.async_wait(nothrow);
-            continue;
-        }
-        if (!owner.admit_connection()) {
-            boost::system::error_code ignored;
-            socket.close(ignored);
-            continue;
-        }
-        asio::co_spawn(acceptor.get_executor(), run_session(std::move(socket), owner), asio::detached);
-    }
 }
 
 // Idle upstream connections older than upstream.idle_timeout are closed in the background.
@@ -242,7 +222,14 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
             spdlog::error("cannot listen on {}: {}", settings->listen, ec.message());
             return 1;
         }
-        asio::co_spawn(loop->io, accept_loop(acceptor, *loop->state), asio::detached);
+        asio::co_spawn(loop->io,
+                       accept_connections(acceptor, "client",
+                                          [&owner = *loop->state](tcp::socket socket) {
+                                              if (!owner.admit_connection()) return;  // closed by going out of scope
+                                              asio::co_spawn(owner.io(), run_session(std::move(socket), owner),
+                                                             asio::detached);
+                                          }),
+                       asio::detached);
         asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
         loop->state->start();
     }
