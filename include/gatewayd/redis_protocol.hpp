@@ -1,0 +1,57 @@
+#pragma once
+
+#include "gatewayd/fixed_window.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct redisReader;
+
+namespace gw {
+
+// A Redis reply, copied out of hiredis's reader so that it can outlive the parse.
+struct redis_reply {
+    enum class kind { status, error, integer, string, array, nil };
+    kind type = kind::nil;
+    long long integer = 0;
+    std::string text;  // status, error or string
+    std::vector<redis_reply> elements;
+};
+
+// RESP encoding of one command (hiredis's formatter).
+std::string format_command(const std::vector<std::string_view>& args);
+
+// Feeds bytes from the socket in, takes whole replies out, in order (hiredis's reader).
+class reply_reader {
+public:
+    reply_reader();
+    ~reply_reader();
+    reply_reader(const reply_reader&) = delete;
+    reply_reader& operator=(const reply_reader&) = delete;
+
+    // False when the stream is not valid RESP: the connection must be dropped.
+    bool feed(std::string_view bytes);
+    // The next complete reply, if one has arrived; sets failed() on a protocol error.
+    std::optional<redis_reply> next();
+    bool failed() const { return failed_; }
+
+private:
+    redisReader* reader_;
+    bool failed_ = false;
+};
+
+// The fixed-window script: count and expiry in one step, so no key is ever left without a TTL
+// (also repairs a key that somehow lost its TTL). KEYS[1] = key, ARGV[1] = window in ms.
+// Returns {count, remaining ms}.
+extern const std::string_view window_script;
+
+// {count, pttl} from the script, or nothing when the reply is anything else.
+std::optional<window_count> decode_window_reply(const redis_reply& reply);
+
+// Redis forgot the script (restart, SCRIPT FLUSH): EVAL it again.
+bool is_noscript(const redis_reply& reply);
+
+}  // namespace gw

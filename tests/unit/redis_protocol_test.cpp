@@ -1,0 +1,58 @@
+#include "gatewayd/redis_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+TEST(RedisProtocol, FormatsCommandsAsResp) {
+    EXPECT_EQ(gw::format_command({"INCR", "rate_limit:127.0.0.1"}), "*2\r\n$4\r\nINCR\r\n$20\r\nrate_limit:127.0.0.1\r\n");
+    EXPECT_EQ(gw::format_command({"SET", std::string_view("a\0b", 3)}), std::string("*2\r\n$3\r\nSET\r\n$3\r\na\0b\r\n", 22));
+}
+
+TEST(RedisProtocol, ReadsRepliesInOrderAcrossPartialFeeds) {
+    gw::reply_reader reader;
+    ASSERT_TRUE(reader.feed("+OK\r\n:4"));
+    auto first = reader.next();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->type, gw::redis_reply::kind::status);
+    EXPECT_EQ(first->text, "OK");
+    EXPECT_FALSE(reader.next()) << "half an integer is not a reply yet";
+    ASSERT_TRUE(reader.feed("2\r\n*2\r\n:7\r\n:59000\r\n-NOSCRIPT No matching script\r\n$-1\r\n"));
+    auto integer = reader.next();
+    ASSERT_TRUE(integer);
+    EXPECT_EQ(integer->integer, 42);
+    auto window = reader.next();
+    ASSERT_TRUE(window);
+    const auto decoded = gw::decode_window_reply(*window);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->count, 7u);
+    EXPECT_EQ(decoded->remaining.count(), 59000);
+    auto error = reader.next();
+    ASSERT_TRUE(error);
+    EXPECT_TRUE(gw::is_noscript(*error));
+    auto nil = reader.next();
+    ASSERT_TRUE(nil);
+    EXPECT_EQ(nil->type, gw::redis_reply::kind::nil);
+    EXPECT_FALSE(reader.next());
+    EXPECT_FALSE(reader.failed());
+}
+
+TEST(RedisProtocol, GarbageFailsTheReader) {
+    gw::reply_reader reader;
+    reader.feed("HTTP/1.1 200 OK\r\n");
+    EXPECT_FALSE(reader.next());
+    EXPECT_TRUE(reader.failed());
+}
+
+TEST(RedisProtocol, WindowReplyMustBeTwoIntegers) {
+    gw::reply_reader reader;
+    reader.feed("*1\r\n:1\r\n*2\r\n$1\r\n1\r\n:5\r\n*2\r\n:0\r\n:5\r\n-ERR boom\r\n");
+    for (int i = 0; i < 4; ++i) {
+        auto reply = reader.next();
+        ASSERT_TRUE(reply) << i;
+        EXPECT_FALSE(gw::decode_window_reply(*reply)) << i;
+        EXPECT_FALSE(gw::is_noscript(*reply)) << i;
+    }
+}
+
+}  // namespace
