@@ -15,7 +15,8 @@ gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> sett
     : io_(io),
       settings_(std::move(settings)),
       backends_(std::make_shared<backend_set>()),
-      pool_(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout) {
+      pool_(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout),
+      limiter_(io) {
     for (std::size_t i = 0; i < settings_->backends.size(); ++i) {
         backends_->members.push_back(std::make_shared<backend>(settings_->backends[i], endpoints.at(i), *settings_));
     }
@@ -24,6 +25,12 @@ gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> sett
 void gateway::start() {
     started_ = true;
     start_health_checks();
+    limiter_.prepare(settings_->rate_limit, settings_->redis);
+}
+
+void gateway::release_io_objects() {
+    close_pooled_connections();
+    limiter_.close();
 }
 
 void gateway::start_health_checks() {
@@ -64,6 +71,7 @@ void gateway::apply(std::shared_ptr<const config> settings,
     backends_ = std::move(next);
     pool_ = upstream_pool(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout);
     start_health_checks();
+    limiter_.prepare(settings_->rate_limit, settings_->redis);
 }
 
 bool gateway::admit_connection() {

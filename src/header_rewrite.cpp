@@ -85,4 +85,11 @@ void rewrite_response_headers(http::fields& fields, std::string_view request_id)
     fields.set("X-Request-Id", request_id);
 }
 
+void set_rate_limit_headers(http::fields& fields, const rate_decision& decision, bool refused) {
+    fields.set("X-RateLimit-Limit", std::to_string(decision.limit));
+    fields.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
+    fields.set("X-RateLimit-Reset", std::to_string(decision.reset_seconds));
+    if (refused) fields.set(http::field::retry_after, std::to_string(decision.retry_after));
+}
+
 }  // namespace gw

@@ -38,7 +38,7 @@ struct event_loop {
     event_loop& operator=(const event_loop&) = delete;
     ~event_loop() {
         acceptor.reset();
-        if (state) state->close_pooled_connections();
+        if (state) state->release_io_objects();
     }
 
     std::unique_ptr<gateway> state;
@@ -135,6 +135,10 @@ std::shared_ptr<const config> reload(std::vector<std::unique_ptr<event_loop>>& l
     if (next->admin.address != running->admin.address) {
         spdlog::warn("reload: admin.listen changed to \"{}\"; it takes a restart", next->admin.listen);
     }
+    if (next->redis.address != running->redis.address || next->redis.password != running->redis.password ||
+        next->redis.db != running->redis.db) {
+        spdlog::warn("reload: redis connection settings changed; they take a restart");
+    }
     if (next->threads != running->threads) {
         spdlog::warn("reload: threads changed to {}; it takes a restart, still {}", next->threads, running->threads);
     }
@@ -142,6 +146,10 @@ std::shared_ptr<const config> reload(std::vector<std::unique_ptr<event_loop>>& l
     next->listen_address = running->listen_address;
     next->admin = running->admin;
     next->threads = running->threads;
+    next->redis.address = running->redis.address;
+    next->redis.endpoint = running->redis.endpoint;
+    next->redis.password = running->redis.password;
+    next->redis.db = running->redis.db;
     std::shared_ptr<const config> applied = std::move(next);
     configure_logging(applied->log);
     for (auto& loop : loops) {

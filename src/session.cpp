@@ -1,5 +1,6 @@
 #include "gatewayd/session.hpp"
 
+#include "gatewayd/client_identity.hpp"
 #include "gatewayd/error_response.hpp"
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/header_rewrite.hpp"
@@ -14,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -47,6 +49,7 @@ struct client_connection {
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     std::string peer_ip;
+    ip_address peer_address;
     bool peer_trusted = false;
 };
 
@@ -60,6 +63,8 @@ struct request_facts {
     bool idempotent = false;
     bool keep_alive = false;
     bool expects_continue = false;
+    std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
+    bool rate_headers = false;
 };
 
 // How far one try against one backend got; it decides what the caller may still do.
@@ -107,14 +112,9 @@ std::string peer_text(const tcp::endpoint& endpoint) {
     return address.to_string();
 }
 
-bool is_trusted(std::string_view peer, const config& settings) {
-    if (settings.client.trusted_proxies.empty()) return false;
-    const auto address = parse_ip_address(peer);
-    if (!address) return false;
-    for (const auto& network : settings.client.trusted_proxies) {
-        if (network.contains(*address)) return true;
-    }
-    return false;
+bool is_trusted(const ip_address& peer, const config& settings) {
+    const auto& proxies = settings.client.trusted_proxies;
+    return std::any_of(proxies.begin(), proxies.end(), [&](const ip_network& n) { return n.contains(peer); });
 }
 
 asio::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
@@ -124,6 +124,11 @@ asio::awaitable<bool> write_error(client_connection& client, gateway_error error
     response.set(http::field::content_type, "application/json");
     if (facts != nullptr) response.set("X-Request-Id", facts->request_id);
     if (reply.status == 503) response.set(http::field::retry_after, "1");
+    if (facts != nullptr && facts->rate && facts->rate_headers) {
+        set_rate_limit_headers(response, *facts->rate, error == gateway_error::rate_limited);
+    } else if (facts != nullptr && facts->rate && error == gateway_error::rate_limited) {
+        response.set(http::field::retry_after, std::to_string(facts->rate->retry_after));
+    }
     response.body() = json_error_body(error);
     response.keep_alive(keep_alive && !closes_connection(error));
     response.prepare_payload();
@@ -300,6 +305,7 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
     result.status = response.result_int();
     bool backend_keep_alive = response_reader->keep_alive();
     rewrite_response_headers(response, facts.request_id);
+    if (facts.rate && facts.rate_headers) set_rate_limit_headers(response, *facts.rate, false);
     result.client_keep_alive = frame_response(response, *response_reader, facts) && facts.keep_alive;
     if (!response_reader->content_length() && !response_reader->chunked() && !response_reader->is_done()) {
         backend_keep_alive = false;  // the body ends when the backend closes
@@ -525,6 +531,32 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
         facts.request_id.assign(id.data(), id.size());
     }
 
+    if (settings.rate_limit.enabled) {
+        // The client's own X-Forwarded-For, read before it is rewritten for the backend.
+        std::string forwarded;
+        if (client.peer_trusted) {
+            auto [first, last] = request.equal_range("X-Forwarded-For");
+            for (auto it = first; it != last; ++it) {
+                if (!forwarded.empty()) forwarded += ',';
+                forwarded += it->value();
+            }
+        }
+        const ip_address who = client.peer_trusted
+                                   ? client_identity(client.peer_address, forwarded, settings.client.trusted_proxies)
+                                   : client.peer_address;
+        std::string key = settings.rate_limit.key_prefix + client_key(who);
+        const auto outcome = co_await owner.limiter().check(std::move(key), settings.rate_limit, settings.redis);
+        facts.rate = outcome.decision;
+        facts.rate_headers = settings.rate_limit.headers;
+        if (outcome.result == limit_outcome::verdict::limited) {
+            co_return co_await answer_with(client, gateway_error::rate_limited, facts, !parser.is_done(), settings);
+        }
+        if (outcome.result == limit_outcome::verdict::unavailable) {
+            co_return co_await answer_with(client, gateway_error::rate_limit_unavailable, facts, !parser.is_done(),
+                                           settings);
+        }
+    }
+
     if (request.method() == http::verb::connect) {
         co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
     }
@@ -627,13 +659,14 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const auto remote = socket.remote_endpoint(ignored);
-    client_connection client{beast::tcp_stream(std::move(socket)), beast::flat_buffer{}, peer_text(remote), false};
+    client_connection client{beast::tcp_stream(std::move(socket)), beast::flat_buffer{}, peer_text(remote), {}, false};
+    client.peer_address = parse_ip_address(client.peer_ip).value_or(ip_address{});
     const auto accepted_at = steady_clock::now();
     header_watchdog watchdog(client.stream.socket());
 
     for (bool first = true; !owner.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = owner.settings();
-        client.peer_trusted = is_trusted(client.peer_ip, *settings);
+        client.peer_trusted = is_trusted(client.peer_address, *settings);
         client.buffer.max_size(settings->client.max_header_bytes + client_read_slack);
 
         // Wait for the next request: the header clock runs from accept for the first one and

@@ -3,6 +3,7 @@
 #include "gatewayd/backend.hpp"
 #include "gatewayd/block_pool.hpp"
 #include "gatewayd/config.hpp"
+#include "gatewayd/rate_limiter.hpp"
 #include "gatewayd/request_id.hpp"
 #include "gatewayd/upstream_pool.hpp"
 
@@ -38,6 +39,7 @@ public:
 
     upstream_pool& pool() { return pool_; }
     block_pool& blocks() { return blocks_; }
+    rate_limiter& limiter() { return limiter_; }
     request_id_generator& request_ids() { return request_ids_; }
 
     // Connection accounting for client.max_connections.
@@ -56,6 +58,9 @@ public:
     // Closes every pooled upstream connection (drain, shutdown).
     void close_pooled_connections();
 
+    // Closes every socket and timer this state owns, before its event loop is destroyed.
+    void release_io_objects();
+
     // A connect failure takes the backend out of rotation until a health check brings it back.
     void mark_down(backend& target, const char* why);
 
@@ -70,6 +75,7 @@ private:
     std::shared_ptr<backend_set> backends_;
     upstream_pool pool_;
     block_pool blocks_;
+    rate_limiter limiter_;
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
     std::unordered_set<boost::beast::tcp_stream*> idle_sessions_;

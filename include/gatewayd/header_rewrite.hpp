@@ -1,5 +1,7 @@
 #pragma once
 
+#include "gatewayd/fixed_window.hpp"
+
 #include <boost/beast/http/fields.hpp>
 
 #include <string>
@@ -27,5 +29,8 @@ void rewrite_request_headers(boost::beast::http::fields& fields, const forwardin
 
 // Response toward the client: hop-by-hop removed, X-Request-Id set.
 void rewrite_response_headers(boost::beast::http::fields& fields, std::string_view request_id);
+
+// X-RateLimit-Limit, -Remaining and -Reset; with `refused` also Retry-After.
+void set_rate_limit_headers(boost::beast::http::fields& fields, const rate_decision& decision, bool refused);
 
 }  // namespace gw

@@ -102,4 +102,20 @@ TEST(HeaderRewrite, ResponseLosesHopByHopAndCarriesRequestId) {
     EXPECT_EQ(f[http::field::server], "backend");
 }
 
+TEST(HeaderRewrite, RateLimitHeaders) {
+    http::fields allowed;
+    gw::set_rate_limit_headers(allowed, {.allowed = true, .limit = 100, .remaining = 42, .reset_seconds = 17, .retry_after = 17},
+                               false);
+    EXPECT_EQ(allowed["X-RateLimit-Limit"], "100");
+    EXPECT_EQ(allowed["X-RateLimit-Remaining"], "42");
+    EXPECT_EQ(allowed["X-RateLimit-Reset"], "17");
+    EXPECT_EQ(allowed.count(http::field::retry_after), 0u);
+
+    http::fields refused;
+    gw::set_rate_limit_headers(refused, {.allowed = false, .limit = 100, .remaining = 0, .reset_seconds = 9, .retry_after = 9},
+                               true);
+    EXPECT_EQ(refused["X-RateLimit-Remaining"], "0");
+    EXPECT_EQ(refused[http::field::retry_after], "9");
+}
+
 }  // namespace

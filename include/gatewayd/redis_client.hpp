@@ -1,0 +1,70 @@
+#pragma once
+
+#include "gatewayd/config.hpp"
+#include "gatewayd/fixed_window.hpp"
+#include "gatewayd/redis_protocol.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gw {
+
+// One Redis connection per event loop, on that loop: commands issued in one loop turn leave in
+// one write (pipelining), replies are matched in order, every command has a deadline
+// (redis.timeout) after which it fails without waiting, and a broken or slow connection is
+// dropped and re-established with back-off. hiredis does the protocol; Asio does the socket.
+class redis_client {
+public:
+    redis_client(boost::asio::io_context& io, redis_config settings);
+    redis_client(const redis_client&) = delete;
+    redis_client& operator=(const redis_client&) = delete;
+    ~redis_client();
+
+    // Starts connecting (and reconnecting) in the background.
+    void start();
+
+    // Counts one request in `key`'s window; nothing on any store error (not connected, slower
+    // than redis.timeout, unexpected reply), at once when not connected.
+    boost::asio::awaitable<std::optional<window_count>> count_window(std::string key,
+                                                                     std::chrono::milliseconds window);
+
+    bool ready() const { return state_ == state::ready; }
+    std::uint64_t commands_sent() const { return commands_sent_; }
+
+private:
+    enum class state { down, connecting, ready };
+    struct waiter;
+
+    boost::asio::awaitable<void> keep_connected();
+    boost::asio::awaitable<bool> connect_once();
+    boost::asio::awaitable<void> read_replies(std::uint64_t epoch);
+    boost::asio::awaitable<void> flush(std::uint64_t epoch);
+    boost::asio::awaitable<std::optional<redis_reply>> execute(std::string command,
+                                                               std::chrono::steady_clock::time_point deadline);
+    void fail_connection(const std::string& reason);
+
+    boost::asio::io_context& io_;
+    redis_config settings_;
+    std::string where_;
+    std::optional<boost::beast::tcp_stream> stream_;
+    std::unique_ptr<reply_reader> reader_;
+    std::deque<waiter*> pending_;
+    std::string outgoing_;
+    std::string writing_buffer_;
+    bool writing_ = false;
+    state state_ = state::down;
+    std::uint64_t epoch_ = 0;  // one per connection, so stale coroutines know to stop
+    boost::asio::steady_timer connection_lost_;
+    std::string script_sha_;
+    bool reported_down_ = false;
+    std::uint64_t commands_sent_ = 0;
+};
+
+}  // namespace gw

@@ -1,0 +1,234 @@
+#include "gatewayd/redis_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using steady_clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr auto first_backoff = std::chrono::milliseconds(100);
+constexpr auto max_backoff = std::chrono::seconds(2);
+
+}  // namespace
+
+// Lives in the frame of the coroutine waiting for the reply; the reader fills it in order.
+struct redis_client::waiter {
+    explicit waiter(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    std::optional<redis_reply> reply;
+    bool done = false;
+};
+
+redis_client::redis_client(asio::io_context& io, redis_config settings)
+    : io_(io),
+      settings_(std::move(settings)),
+      where_(settings_.endpoint.host + ":" + std::to_string(settings_.endpoint.port)),
+      connection_lost_(io) {}
+
+redis_client::~redis_client() {
+    // Waiters live in coroutine frames that are being destroyed too; only forget them.
+    pending_.clear();
+}
+
+void redis_client::start() { asio::co_spawn(io_, keep_connected(), asio::detached); }
+
+asio::awaitable<void> redis_client::keep_connected() {
+    auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
+    asio::steady_timer pause(io_);
+    for (;;) {
+        if (co_await connect_once()) {
+            backoff = first_backoff;
+            connection_lost_.expires_at(steady_clock::time_point::max());
+            co_await connection_lost_.async_wait(nothrow);
+        }
+        pause.expires_after(backoff);
+        co_await pause.async_wait(nothrow);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_backoff);
+    }
+}
+
+asio::awaitable<bool> redis_client::connect_once() {
+    const auto epoch = ++epoch_;
+    state_ = state::connecting;
+    tcp::resolver resolver(io_);
+    auto [resolve_ec, results] = co_await resolver.async_resolve(settings_.endpoint.host,
+                                                                 std::to_string(settings_.endpoint.port), nothrow);
+    if (resolve_ec) {
+        fail_connection("cannot resolve: " + resolve_ec.message());
+        co_return false;
+    }
+    stream_.emplace(io_);
+    stream_->expires_after(std::max<duration>(settings_.timeout, std::chrono::seconds(1)));
+    auto [connect_ec, endpoint] = co_await stream_->async_connect(results, nothrow);
+    if (connect_ec) {
+        fail_connection(connect_ec.message());
+        co_return false;
+    }
+    stream_->expires_never();
+    beast::error_code ignored;
+    stream_->socket().set_option(tcp::no_delay(true), ignored);
+    reader_ = std::make_unique<reply_reader>();
+    asio::co_spawn(io_, read_replies(epoch), asio::detached);
+
+    // AUTH, SELECT and SCRIPT LOAD go out together and are answered in order.
+    const auto deadline = steady_clock::now() + std::max<duration>(settings_.timeout, std::chrono::seconds(1));
+    if (!settings_.password.empty()) {
+        std::string auth = format_command({"AUTH", settings_.password});
+        const auto reply = co_await execute(std::move(auth), deadline);
+        if (!reply || reply->type == redis_reply::kind::error) {
+            fail_connection("AUTH failed: " + (reply ? reply->text : std::string("no answer")));
+            co_return false;
+        }
+    }
+    if (settings_.db != 0) {
+        const std::string db = std::to_string(settings_.db);
+        std::string select = format_command({"SELECT", db});
+        const auto reply = co_await execute(std::move(select), deadline);
+        if (!reply || reply->type == redis_reply::kind::error) {
+            fail_connection("SELECT " + db + " failed: " + (reply ? reply->text : std::string("no answer")));
+            co_return false;
+        }
+    }
+    std::string load = format_command({"SCRIPT", "LOAD", window_script});
+    const auto loaded = co_await execute(std::move(load), deadline);
+    if (!loaded || loaded->type != redis_reply::kind::string) {
+        fail_connection("SCRIPT LOAD failed: " + (loaded ? loaded->text : std::string("no answer")));
+        co_return false;
+    }
+    if (epoch != epoch_) co_return false;
+    script_sha_ = loaded->text;
+    state_ = state::ready;
+    if (reported_down_) {
+        reported_down_ = false;
+        spdlog::info("rate limit store redis {} is reachable again", where_);
+    } else {
+        spdlog::info("rate limit store redis {} connected", where_);
+    }
+    co_return true;
+}
+
+asio::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
+    std::array<char, 16 * 1024> buffer{};
+    while (epoch == epoch_ && stream_) {
+        auto [ec, n] = co_await stream_->async_read_some(asio::buffer(buffer), nothrow);
+        if (epoch != epoch_) co_return;
+        if (ec) {
+            fail_connection(ec == asio::error::eof ? std::string("connection closed by redis") : ec.message());
+            co_return;
+        }
+        if (!reader_->feed({buffer.data(), n})) {
+            fail_connection("invalid reply from redis");
+            co_return;
+        }
+        while (auto reply = reader_->next()) {
+            if (pending_.empty()) {
+                fail_connection("reply without a command");
+                co_return;
+            }
+            waiter* w = pending_.front();
+            pending_.pop_front();
+            w->reply = std::move(*reply);
+            w->done = true;
+            w->timer.cancel();
+        }
+        if (reader_->failed()) {
+            fail_connection("invalid reply from redis");
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> redis_client::flush(std::uint64_t epoch) {
+    // Everything queued until this runs leaves in one write.
+    while (epoch == epoch_ && stream_ && !outgoing_.empty()) {
+        writing_buffer_.swap(outgoing_);
+        outgoing_.clear();
+        stream_->expires_after(settings_.timeout);
+        auto [ec, n] = co_await asio::async_write(*stream_, asio::buffer(writing_buffer_), nothrow);
+        if (epoch != epoch_) break;
+        if (ec) {
+            fail_connection("write failed: " + ec.message());
+            break;
+        }
+    }
+    writing_buffer_.clear();
+    writing_ = false;
+}
+
+asio::awaitable<std::optional<redis_reply>> redis_client::execute(std::string command,
+                                                                  steady_clock::time_point deadline) {
+    if (state_ == state::down || !stream_) co_return std::nullopt;
+    waiter w(io_);
+    w.timer.expires_at(deadline);
+    pending_.push_back(&w);
+    outgoing_ += command;
+    ++commands_sent_;
+    if (!writing_) {
+        writing_ = true;
+        asio::co_spawn(io_, flush(epoch_), asio::detached);
+    }
+    co_await w.timer.async_wait(nothrow);
+    if (!w.done) {
+        // Replies come in order, so a late one would answer the wrong command: start over.
+        fail_connection("command timed out after " + std::to_string(settings_.timeout.count()) + " ms");
+        co_return std::nullopt;
+    }
+    co_return std::move(w.reply);
+}
+
+void redis_client::fail_connection(const std::string& reason) {
+    if (state_ == state::down && !stream_) return;
+    if (!reported_down_) {
+        reported_down_ = true;
+        spdlog::warn("rate limit store redis {} unreachable: {}", where_, reason);
+    }
+    state_ = state::down;
+    ++epoch_;
+    if (stream_) {
+        beast::error_code ignored;
+        stream_->socket().close(ignored);
+        stream_.reset();
+    }
+    reader_.reset();
+    for (waiter* w : pending_) {
+        w->done = true;
+        w->reply.reset();
+        w->timer.cancel();
+    }
+    pending_.clear();
+    outgoing_.clear();
+    connection_lost_.cancel();
+}
+
+asio::awaitable<std::optional<window_count>> redis_client::count_window(std::string key,
+                                                                        std::chrono::milliseconds window) {
+    if (state_ != state::ready) co_return std::nullopt;
+    const auto deadline = steady_clock::now() + settings_.timeout;
+    const std::string window_ms = std::to_string(window.count());
+    // Braced lists stay out of co_await expressions (GCC 12).
+    std::string evalsha = format_command({"EVALSHA", script_sha_, "1", key, window_ms});
+    auto reply = co_await execute(std::move(evalsha), deadline);
+    if (reply && is_noscript(*reply)) {
+        // Redis restarted and lost the script: EVAL caches it again for the next EVALSHA.
+        std::string eval = format_command({"EVAL", window_script, "1", key, window_ms});
+        reply = co_await execute(std::move(eval), deadline);
+    }
+    if (!reply) co_return std::nullopt;
+    co_return decode_window_reply(*reply);
+}
+
+}  // namespace gw
