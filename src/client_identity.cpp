@@ -6,10 +6,6 @@ namespace gw {
 
 namespace {
 
-bool trusted(const ip_address& address, const std::vector<ip_network>& proxies) {
-    return std::any_of(proxies.begin(), proxies.end(), [&](const ip_network& n) { return n.contains(address); });
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -18,9 +14,14 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+bool is_trusted_proxy(const ip_address& peer, const std::vector<ip_network>& trusted_proxies) {
+    return std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
+                       [&](const ip_network& n) { return n.contains(peer); });
+}
+
 ip_address client_identity(const ip_address& peer, std::string_view forwarded_for,
                            const std::vector<ip_network>& trusted_proxies) {
-    if (!trusted(peer, trusted_proxies)) return peer;
+    if (!is_trusted_proxy(peer, trusted_proxies)) return peer;
     ip_address current = peer;
     std::string_view rest = forwarded_for;
     while (!rest.empty()) {
@@ -31,7 +32,7 @@ ip_address client_identity(const ip_address& peer, std::string_view forwarded_fo
         const auto address = parse_ip_address(entry);
         if (!address) return current;
         current = *address;
-        if (!trusted(current, trusted_proxies)) return current;
+        if (!is_trusted_proxy(current, trusted_proxies)) return current;
     }
     return current;
 }

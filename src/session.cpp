@@ -112,11 +112,6 @@ std::string peer_text(const tcp::endpoint& endpoint) {
     return address.to_string();
 }
 
-bool is_trusted(const ip_address& peer, const config& settings) {
-    const auto& proxies = settings.client.trusted_proxies;
-    return std::any_of(proxies.begin(), proxies.end(), [&](const ip_network& n) { return n.contains(peer); });
-}
-
 asio::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
                                   bool keep_alive, duration timeout) {
     const error_reply reply = describe(error);
@@ -666,7 +661,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
 
     for (bool first = true; !owner.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = owner.settings();
-        client.peer_trusted = is_trusted(client.peer_address, *settings);
+        client.peer_trusted = is_trusted_proxy(client.peer_address, settings->client.trusted_proxies);
         client.buffer.max_size(settings->client.max_header_bytes + client_read_slack);
 
         // Wait for the next request: the header clock runs from accept for the first one and

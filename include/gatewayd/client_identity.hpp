@@ -8,6 +8,9 @@
 
 namespace gw {
 
+// The peer is inside one of the trusted proxy networks.
+bool is_trusted_proxy(const ip_address& peer, const std::vector<ip_network>& trusted_proxies);
+
 // Who the rate limiter counts. The TCP peer, unless the peer is a trusted proxy: then
 // X-Forwarded-For is walked from the right and the first address that is not a trusted proxy
 // is the client. A malformed entry ends the walk at the last address a trusted hop vouched for,
