@@ -153,20 +153,21 @@ asio::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
 }
 
 asio::awaitable<void> redis_client::flush(std::uint64_t epoch) {
-    // Everything queued until this runs leaves in one write.
+    // Everything queued until this runs leaves in one write. The batch lives in this frame, so a
+    // write cut short by a reconnect never shares a buffer with the next connection's writes.
+    std::string batch;
     while (epoch == epoch_ && stream_ && !outgoing_.empty()) {
-        writing_buffer_.swap(outgoing_);
-        outgoing_.clear();
+        batch.clear();
+        batch.swap(outgoing_);
         stream_->expires_after(settings_.timeout);
-        auto [ec, n] = co_await asio::async_write(*stream_, asio::buffer(writing_buffer_), nothrow);
-        if (epoch != epoch_) break;
+        auto [ec, n] = co_await asio::async_write(*stream_, asio::buffer(batch), nothrow);
+        if (epoch != epoch_) co_return;
         if (ec) {
             fail_connection("write failed: " + ec.message());
-            break;
+            co_return;
         }
     }
-    writing_buffer_.clear();
-    writing_ = false;
+    if (epoch == epoch_) writing_ = false;
 }
 
 asio::awaitable<std::optional<redis_reply>> redis_client::execute(std::string command,
@@ -211,6 +212,7 @@ void redis_client::fail_connection(const std::string& reason) {
     }
     pending_.clear();
     outgoing_.clear();
+    writing_ = false;  // a flush of the old connection ends by itself when it sees the new epoch
     connection_lost_.cancel();
 }
 

@@ -57,7 +57,6 @@ private:
     std::unique_ptr<reply_reader> reader_;
     std::deque<waiter*> pending_;
     std::string outgoing_;
-    std::string writing_buffer_;
     bool writing_ = false;
     state state_ = state::down;
     std::uint64_t epoch_ = 0;  // one per connection, so stale coroutines know to stop
