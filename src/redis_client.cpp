@@ -41,7 +41,7 @@ redis_client::redis_client(asio::io_context& io, redis_config settings)
 
 redis_client::~redis_client() {
     // Waiters live in coroutine frames that are being destroyed too; only forget them.
-    pending_.clear();
+    pending_.take_all();
 }
 
 void redis_client::start() { asio::co_spawn(io_, keep_connected(), asio::detached); }
@@ -135,12 +135,11 @@ asio::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
             co_return;
         }
         while (auto reply = reader_->next()) {
-            if (pending_.empty()) {
+            waiter* w = pending_.take_front();
+            if (w == nullptr) {
                 fail_connection("reply without a command");
                 co_return;
             }
-            waiter* w = pending_.front();
-            pending_.pop_front();
             w->reply = std::move(*reply);
             w->done = true;
             w->timer.cancel();
@@ -175,7 +174,7 @@ asio::awaitable<std::optional<redis_reply>> redis_client::execute(std::string co
     if (state_ == state::down || !stream_) co_return std::nullopt;
     waiter w(io_);
     w.timer.expires_at(deadline);
-    pending_.push_back(&w);
+    pending_.push(&w);
     outgoing_ += command;
     ++commands_sent_;
     if (!writing_) {
@@ -205,12 +204,11 @@ void redis_client::fail_connection(const std::string& reason) {
         stream_.reset();
     }
     reader_.reset();
-    for (waiter* w : pending_) {
+    for (waiter* w : pending_.take_all()) {
         w->done = true;
         w->reply.reset();
         w->timer.cancel();
     }
-    pending_.clear();
     outgoing_.clear();
     writing_ = false;  // a flush of the old connection ends by itself when it sees the new epoch
     connection_lost_.cancel();

@@ -2,6 +2,7 @@
 
 #include "gatewayd/config.hpp"
 #include "gatewayd/fixed_window.hpp"
+#include "gatewayd/pending_commands.hpp"
 #include "gatewayd/redis_protocol.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -9,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,7 +55,7 @@ private:
     std::string where_;
     std::optional<boost::beast::tcp_stream> stream_;
     std::unique_ptr<reply_reader> reader_;
-    std::deque<waiter*> pending_;
+    pending_commands<waiter> pending_;
     std::string outgoing_;
     bool writing_ = false;
     state state_ = state::down;
