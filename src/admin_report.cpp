@@ -11,7 +11,12 @@ std::string backends_json(const std::vector<backend_report>& rows) {
         if (i > 0) out += ',';
         out += R"({"url":")" + json_escape(row.url) + R"(","healthy":)" + (row.healthy ? "true" : "false");
         out += R"(,"circuit":")" + std::string(row.circuit) + R"(","requests":)" + std::to_string(row.requests);
-        out += R"(,"failures":)" + std::to_string(row.failures) + "}";
+        out += R"(,"failures":)" + std::to_string(row.failures) + R"(,"routes":[)";
+        for (std::size_t r = 0; r < row.routes.size(); ++r) {
+            if (r > 0) out += ',';
+            out += '"' + json_escape(row.routes[r]) + '"';
+        }
+        out += "]}";
     }
     out += "]";
     return out;

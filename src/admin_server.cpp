@@ -50,7 +50,7 @@ admin_answer answer(const http::request<http::string_body>& request, gateway& ow
             rows.push_back({target_backend->config.url, target_backend->health.healthy(),
                             target_backend->breaker_enabled ? to_string(target_backend->breaker.current(now))
                                                             : std::string_view("closed"),
-                            target_backend->requests, target_backend->failures});
+                            target_backend->requests, target_backend->failures, target_backend->routes});
         }
         return {http::status::ok, "application/json", backends_json(rows)};
     }

@@ -10,17 +10,58 @@
 
 namespace gw {
 
-gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings,
-                 const std::vector<boost::asio::ip::tcp::endpoint>& endpoints)
+namespace {
+
+// Builds the routing state for `settings`, taking over the backends of `previous` whose URL
+// stays (with their breaker, health and pool) and creating the others.
+std::shared_ptr<backend_set> build_backend_set(const config& settings, const endpoint_map& endpoints,
+                                               const backend_set* previous) {
+    auto next = std::make_shared<backend_set>();
+    auto obtain = [&](const backend_config& wanted, const std::string& route) {
+        for (const auto& have : next->members) {
+            if (have->config.url == wanted.url) {
+                if (std::find(have->routes.begin(), have->routes.end(), route) == have->routes.end()) {
+                    have->routes.push_back(route);
+                }
+                return have;
+            }
+        }
+        std::shared_ptr<backend> found;
+        if (previous != nullptr) {
+            for (const auto& old : previous->members) {
+                if (old->config.url == wanted.url) found = old;
+            }
+        }
+        if (found) {
+            found->endpoint = endpoints.at(wanted.url);
+            found->reconfigure(settings);
+            found->routes.clear();
+        } else {
+            found = std::make_shared<backend>(wanted, endpoints.at(wanted.url), settings);
+        }
+        found->routes.push_back(route);
+        next->members.push_back(found);
+        return found;
+    };
+    for (const auto& wanted : settings.backends) next->default_pool.members.push_back(obtain(wanted, "default"));
+    for (const auto& route : settings.routes) {
+        auto& pool = next->route_pools.emplace_back();
+        for (const auto& wanted : route.backends.value_or(settings.backends)) {
+            pool.members.push_back(obtain(wanted, route.name));
+        }
+    }
+    next->routes = route_table(settings.routes);
+    return next;
+}
+
+}  // namespace
+
+gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints)
     : io_(io),
       settings_(std::move(settings)),
-      backends_(std::make_shared<backend_set>()),
+      backends_(build_backend_set(*settings_, endpoints, nullptr)),
       pool_(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout),
-      limiter_(io) {
-    for (std::size_t i = 0; i < settings_->backends.size(); ++i) {
-        backends_->members.push_back(std::make_shared<backend>(settings_->backends[i], endpoints.at(i), *settings_));
-    }
-}
+      limiter_(io) {}
 
 void gateway::start() {
     started_ = true;
@@ -42,23 +83,8 @@ void gateway::start_health_checks() {
     }
 }
 
-void gateway::apply(std::shared_ptr<const config> settings,
-                    const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) {
-    auto next = std::make_shared<backend_set>();
-    for (std::size_t i = 0; i < settings->backends.size(); ++i) {
-        const auto& wanted = settings->backends[i];
-        std::shared_ptr<backend> kept;
-        for (const auto& existing : backends_->members) {
-            if (existing->config.url == wanted.url) kept = existing;
-        }
-        if (kept) {
-            kept->endpoint = endpoints.at(i);
-            kept->reconfigure(*settings);
-            next->members.push_back(std::move(kept));
-        } else {
-            next->members.push_back(std::make_shared<backend>(wanted, endpoints.at(i), *settings));
-        }
-    }
+void gateway::apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints) {
+    auto next = build_backend_set(*settings, endpoints, backends_.get());
     for (const auto& old : backends_->members) {
         const bool stays = std::any_of(next->members.begin(), next->members.end(),
                                        [&](const auto& b) { return b == old; });

@@ -95,16 +95,27 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, dur
     for (auto& loop : loops) loop->io.stop();
 }
 
-// Every backend's address, or the reason one cannot be resolved.
-std::optional<std::vector<tcp::endpoint>> resolve_backends(const config& settings, std::string& error) {
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& target : settings.backends) {
+// The address of every backend URL the config names (top level and routes), or the reason one
+// cannot be resolved.
+std::optional<endpoint_map> resolve_backends(const config& settings, std::string& error) {
+    endpoint_map endpoints;
+    auto add = [&](const backend_config& target) {
+        if (endpoints.contains(target.url)) return true;
         const auto endpoint = resolve(target.host, target.port, error);
         if (!endpoint) {
             error = "cannot resolve backend " + target.url + ": " + error;
-            return std::nullopt;
+            return false;
         }
-        endpoints.push_back(*endpoint);
+        endpoints.emplace(target.url, *endpoint);
+        return true;
+    };
+    for (const auto& target : settings.backends) {
+        if (!add(target)) return std::nullopt;
+    }
+    for (const auto& route : settings.routes) {
+        for (const auto& target : route.backends.value_or(std::vector<backend_config>{})) {
+            if (!add(target)) return std::nullopt;
+        }
     }
     return endpoints;
 }
@@ -155,7 +166,8 @@ std::shared_ptr<const config> reload(std::vector<std::unique_ptr<event_loop>>& l
     for (auto& loop : loops) {
         asio::post(loop->io, [&loop = *loop, applied, endpoints = *endpoints] { loop.state->apply(applied, endpoints); });
     }
-    spdlog::info("config reloaded from {}: {} backend(s)", config_path, applied->backends.size());
+    spdlog::info("config reloaded from {}: {} backend(s), {} route(s)", config_path, applied->backends.size(),
+                 applied->routes.size());
     return applied;
 }
 
@@ -252,8 +264,9 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state), asio::detached);
     }
 
-    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s)){}", settings->listen, settings->threads,
-                 settings->backends.size(), admin_at ? ", admin on " + settings->admin.listen : std::string());
+    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}", settings->listen,
+                 settings->threads, settings->backends.size(), settings->routes.size(),
+                 admin_at ? ", admin on " + settings->admin.listen : std::string());
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < loops.size(); ++i) {
         threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });

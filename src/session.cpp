@@ -5,6 +5,7 @@
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/header_rewrite.hpp"
 #include "gatewayd/logging.hpp"
+#include "gatewayd/route_table.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -63,6 +64,7 @@ struct request_facts {
     bool idempotent = false;
     bool keep_alive = false;
     bool expects_continue = false;
+    std::string_view route = "-";       // the matched route's name, for the access log
     std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
     bool rate_headers = false;
 };
@@ -407,9 +409,8 @@ asio::awaitable<request_outcome> answer_with(client_connection& client, gateway_
 // backend tried takes a breaker ticket, reported once: success, failure (connect error,
 // timeout, 5xx) or, when the client went away, neither.
 asio::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
-                                               const config& settings, request_facts& facts) {
-    const std::shared_ptr<backend_set> pool_set = owner.backends();
-    auto& backends = pool_set->members;
+                                               const config& settings, request_facts& facts, backend_pool& pool) {
+    auto& backends = pool.members;
     std::vector<bool> tried(backends.size(), false);
     const auto chunk_block = owner.blocks().acquire();
     const std::span<char> chunk = chunk_block.span();
@@ -420,7 +421,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
     while (tries_left > 0) {
         const auto now = steady_clock::now();
         std::optional<std::uint64_t> generation;
-        const auto choice = pool_set->balancer.next(backends.size(), [&](std::size_t i) {
+        const auto choice = pool.balancer.next(backends.size(), [&](std::size_t i) {
             backend& candidate = *backends[i];
             if (tried[i] || !candidate.health.healthy()) return false;
             if (!candidate.breaker_enabled) return true;
@@ -506,8 +507,23 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
     co_return co_await answer_with(client, owed, facts, !parser.is_done(), settings);
 }
 
+// The rate-limit settings for a request: a route's own `rate_limit` overrides the top level and
+// counts under `<key_prefix><route>:`.
+rate_limit_config limits_for(const config& settings, const route_config* route) {
+    rate_limit_config limits = settings.rate_limit;
+    if (route == nullptr || !route->rate_limit) return limits;
+    const auto& own = *route->rate_limit;
+    if (own.enabled) limits.enabled = *own.enabled;
+    if (own.requests) limits.requests = *own.requests;
+    if (own.window) limits.window = *own.window;
+    limits.key_prefix += route->name + ":";
+    return limits;
+}
+
+// Everything between the request header and the backend: route, rate limit, header rewrite.
+// `settings` and `routing` are snapshots taken together, so a reload cannot mix two configs.
 asio::awaitable<request_outcome> serve_request(client_connection& client, request_parser& parser, gateway& owner,
-                                               const config& settings, request_facts& facts) {
+                                               const config& settings, backend_set& routing, request_facts& facts) {
     auto& request = parser.get();
     facts.method = request.method_string();
     facts.target = request.target();
@@ -526,7 +542,12 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
         facts.request_id.assign(id.data(), id.size());
     }
 
-    if (settings.rate_limit.enabled) {
+    const auto route_index = routing.routes.match(request.target(), request[http::field::host], request.method_string());
+    const route_config* route = route_index ? &settings.routes[*route_index] : nullptr;
+    if (route != nullptr) facts.route = route->name;
+
+    const rate_limit_config limits = limits_for(settings, route);
+    if (limits.enabled) {
         // The client's own X-Forwarded-For, read before it is rewritten for the backend.
         std::string forwarded;
         if (client.peer_trusted) {
@@ -539,10 +560,10 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
         const ip_address who = client.peer_trusted
                                    ? client_identity(client.peer_address, forwarded, settings.client.trusted_proxies)
                                    : client.peer_address;
-        std::string key = settings.rate_limit.key_prefix + client_key(who);
-        const auto outcome = co_await owner.limiter().check(std::move(key), settings.rate_limit, settings.redis);
+        std::string key = limits.key_prefix + client_key(who);
+        const auto outcome = co_await owner.limiter().check(std::move(key), limits, settings.redis);
         facts.rate = outcome.decision;
-        facts.rate_headers = settings.rate_limit.headers;
+        facts.rate_headers = limits.headers;
         if (outcome.result == limit_outcome::verdict::limited) {
             co_return co_await answer_with(client, gateway_error::rate_limited, facts, !parser.is_done(), settings);
         }
@@ -556,6 +577,11 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
         co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
     }
 
+    if (route == nullptr && routing.default_pool.members.empty()) {
+        co_return co_await answer_with(client, gateway_error::no_route, facts, !parser.is_done(), settings);
+    }
+    if (route != nullptr && route->strip_prefix) request.target(strip_path_prefix(request.target(), route->path_prefix));
+
     const forwarding_info info{client.peer_ip, client.peer_trusted, facts.request_id};
     rewrite_request_headers(request, info);
     // Framing toward the backend is ours to choose; the client's was checked by the parser.
@@ -567,10 +593,8 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
     }
     request.keep_alive(true);
 
-    if (owner.backends()->members.empty()) {
-        co_return co_await answer_with(client, gateway_error::no_route, facts, !parser.is_done(), settings);
-    }
-    co_return co_await proxy_request(client, parser, owner, settings, facts);
+    backend_pool& pool = route_index ? routing.route_pools[*route_index] : routing.default_pool;
+    co_return co_await proxy_request(client, parser, owner, settings, facts, pool);
 }
 
 // The request-header deadline. Unlike tcp_stream's own timeouts it cancels the read instead of
@@ -710,10 +734,13 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
             break;
         }
 
+        // The config and routing this request runs with to the end, whatever a reload does.
+        const std::shared_ptr<const config> request_settings = owner.settings();
+        const std::shared_ptr<backend_set> routing = owner.backends();
         request_facts facts;
-        const auto outcome = co_await serve_request(client, parser, owner, *settings, facts);
-        if (settings->log.access_log) {
-            log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, "-",
+        const auto outcome = co_await serve_request(client, parser, owner, *request_settings, *routing, facts);
+        if (request_settings->log.access_log) {
+            log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, facts.route,
                         std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started),
                         facts.request_id});
         }

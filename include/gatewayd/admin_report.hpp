@@ -14,9 +14,11 @@ struct backend_report {
     std::string_view circuit = "closed";
     std::uint64_t requests = 0;
     std::uint64_t failures = 0;
+    std::vector<std::string> routes;  // routes using it; "default" for the top-level pool
 };
 
-// [{"url":"http://127.0.0.1:8081","healthy":true,"circuit":"closed","requests":12,"failures":0}]
+// [{"url":"http://127.0.0.1:8081","healthy":true,"circuit":"closed","requests":12,"failures":0,
+//   "routes":["default"]}]
 std::string backends_json(const std::vector<backend_report>& rows);
 
 }  // namespace gw

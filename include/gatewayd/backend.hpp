@@ -4,11 +4,14 @@
 #include "gatewayd/config.hpp"
 #include "gatewayd/health_state.hpp"
 #include "gatewayd/round_robin.hpp"
+#include "gatewayd/route_table.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace gw {
@@ -42,13 +45,26 @@ struct backend {
     std::vector<idle_connection> idle;  // most recently used last
     std::uint64_t requests = 0;
     std::uint64_t failures = 0;
+    std::vector<std::string> routes;  // names of the routes using it ("default" for the top level)
 };
 
-// The backends a request can be balanced over; replaced whole on reload, kept alive by the
-// requests still using it.
-struct backend_set {
+// Every backend URL a config names, resolved.
+using endpoint_map = std::unordered_map<std::string, boost::asio::ip::tcp::endpoint>;
+
+// The backends one route balances over, with its own round robin.
+struct backend_pool {
     std::vector<std::shared_ptr<backend>> members;
     round_robin balancer;
+};
+
+// The routing state of one config: the route table, a pool per route and the default pool,
+// over backends that exist once per URL (one breaker and health state whichever routes use
+// it). Replaced whole on reload and kept alive by the requests still using it.
+struct backend_set {
+    std::vector<std::shared_ptr<backend>> members;  // every distinct URL, once
+    backend_pool default_pool;                      // the top-level `backends`
+    std::vector<backend_pool> route_pools;          // one per route, in route order
+    route_table routes;
 };
 
 circuit_breaker::settings breaker_settings(const circuit_breaker_config& config);

@@ -22,8 +22,7 @@ namespace gw {
 // count, which the drain reads from the signal-handling loop).
 class gateway {
 public:
-    gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings,
-            const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+    gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints);
 
     boost::asio::io_context& io() { return io_; }
 
@@ -32,7 +31,7 @@ public:
     const std::shared_ptr<backend_set>& backends() const { return backends_; }
 
     // Applies a reloaded config: backends whose URL stays keep their breaker, health and pool.
-    void apply(std::shared_ptr<const config> settings, const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+    void apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints);
 
     // Starts the background work (health checks); call once the loop exists.
     void start();
