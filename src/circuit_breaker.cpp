@@ -20,6 +20,11 @@ circuit_breaker::state circuit_breaker::current(time_point now) {
     return state_;
 }
 
+circuit_breaker::duration circuit_breaker::time_until_half_open(time_point now) const {
+    if (state_ != state::open || !expiry_ || *expiry_ < now) return duration::zero();
+    return *expiry_ - now;
+}
+
 std::optional<std::uint64_t> circuit_breaker::try_acquire(time_point now) {
     const state s = current(now);
     if (s == state::open) return std::nullopt;

@@ -67,6 +67,7 @@ struct request_facts {
     std::string_view route = "-";       // the matched route's name, for the access log
     std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
     bool rate_headers = false;
+    std::uint64_t retry_after = 1;      // seconds, on a 503
 };
 
 // How far one try against one backend got; it decides what the caller may still do.
@@ -120,7 +121,7 @@ asio::awaitable<bool> write_error(client_connection& client, gateway_error error
     http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
     response.set(http::field::content_type, "application/json");
     if (facts != nullptr) response.set("X-Request-Id", facts->request_id);
-    if (reply.status == 503) response.set(http::field::retry_after, "1");
+    if (reply.status == 503) response.set(http::field::retry_after, std::to_string(facts ? facts->retry_after : 1));
     if (facts != nullptr && facts->rate && facts->rate_headers) {
         set_rate_limit_headers(response, *facts->rate, error == gateway_error::rate_limited);
     } else if (facts != nullptr && facts->rate && error == gateway_error::rate_limited) {
@@ -402,8 +403,25 @@ asio::awaitable<request_outcome> answer_with(client_connection& client, gateway_
     co_return request_outcome{describe(error).status, "-", keep};
 }
 
-// Round robin over available backends, a stale pooled connection retried once on a fresh one,
-// and failures before any response byte retried on another backend as the contract allows.
+// When none of a pool's backends is available: the soonest one may be again, in whole seconds
+// (an open breaker's remaining time, or one health-check interval for a down backend).
+std::uint64_t seconds_until_a_backend(backend_pool& pool, const config& settings) {
+    using std::chrono::milliseconds;
+    const auto now = steady_clock::now();
+    auto soonest = milliseconds::max();
+    for (const auto& member : pool.members) {
+        milliseconds wait{};
+        if (!member->health.healthy()) {
+            wait = std::chrono::duration_cast<milliseconds>(settings.health_check.interval);
+        } else if (member->breaker_enabled) {
+            wait = std::chrono::duration_cast<milliseconds>(member->breaker.time_until_half_open(now));
+        }
+        soonest = std::min(soonest, wait);
+    }
+    if (soonest == milliseconds::max()) return 1;
+    return std::clamp<std::uint64_t>(static_cast<std::uint64_t>((soonest.count() + 999) / 1000), 1, 3600);
+}
+
 // Round robin over available backends, a stale pooled connection retried once on a fresh one,
 // failures before any response byte retried on another backend as the contract allows. Each
 // backend tried takes a breaker ticket, reported once: success, failure (connect error,
@@ -504,6 +522,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
         }
         if (!may_retry) break;
     }
+    if (owed == gateway_error::no_backend) facts.retry_after = seconds_until_a_backend(pool, settings);
     co_return co_await answer_with(client, owed, facts, !parser.is_done(), settings);
 }
 

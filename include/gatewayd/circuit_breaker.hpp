@@ -52,6 +52,9 @@ public:
     void release(std::uint64_t generation, time_point now);
 
     state current(time_point now);
+
+    // How long an open breaker still refuses requests; zero when it is not open.
+    duration time_until_half_open(time_point now) const;
     const counts& current_counts() const { return counts_; }
     const settings& config() const { return settings_; }
 

@@ -110,6 +110,17 @@ TEST_F(BreakerTest, OpenRejectsUntilStrictlyAfterTheTimeout) {
     EXPECT_EQ(changes_, (std::vector<std::string>{"closed->open", "open->half-open"}));
 }
 
+TEST_F(BreakerTest, TimeUntilHalfOpenCountsDownWhileOpen) {
+    auto breaker = make();
+    EXPECT_EQ(breaker.time_until_half_open(now_), circuit_breaker::duration::zero());
+    trip(breaker);
+    EXPECT_EQ(breaker.time_until_half_open(now_), circuit_breaker::duration(10s));
+    now_ += 4s;
+    EXPECT_EQ(breaker.time_until_half_open(now_), circuit_breaker::duration(6s));
+    now_ += 7s;
+    EXPECT_EQ(breaker.time_until_half_open(now_), circuit_breaker::duration::zero());
+}
+
 TEST_F(BreakerTest, HalfOpenAdmitsAtMostMaxRequests) {
     auto breaker = make();
     trip(breaker);
