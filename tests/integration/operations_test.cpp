@@ -100,3 +100,24 @@ TEST_F(OperationsTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
 
 }  // namespace
 }  // namespace it
+
+namespace it {
+namespace {
+
+TEST(RetryAfterTest, NoBackendSaysHowLongUntilABreakerHalfOpens) {
+    temp_dir dir;
+    mock_backend failing(dir, {"--status", "500"});
+    gateway_process gateway(dir, {.backends = {failing.url()},
+                                  .upstream = "connect_timeout: 500ms, retries: 0",
+                                  .extra = "circuit_breaker: {min_requests: 2, failure_ratio: 0.5, open_timeout: 30s}\n"});
+    EXPECT_EQ(gateway.request("GET", "/a").status, 500);
+    EXPECT_EQ(gateway.request("GET", "/b").status, 500);
+    const auto refused = gateway.request("GET", "/c");
+    ASSERT_TRUE(is_error_response(refused, 503, "no_backend"));
+    const auto retry_after = std::stoi(refused.header("Retry-After").value_or("0"));
+    EXPECT_GE(retry_after, 25);
+    EXPECT_LE(retry_after, 30);
+}
+
+}  // namespace
+}  // namespace it
