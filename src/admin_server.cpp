@@ -3,6 +3,7 @@
 #include "gatewayd/accept_loop.hpp"
 #include "gatewayd/admin_report.hpp"
 #include "gatewayd/gateway.hpp"
+#include "gatewayd/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -57,7 +58,19 @@ admin_answer answer(const http::request<http::string_body>& request, gateway& ow
     return {http::status::not_found, "application/json", R"({"error":"not_found","message":"Not Found"})"};
 }
 
-asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner) {
+asio::awaitable<metrics_sample> sample_loop(gateway& loop) { co_return loop.sample(); }
+
+// Each loop's counters are read on that loop's own thread, then summed here.
+asio::awaitable<std::string> gather_metrics(std::vector<gateway*> loops) {
+    metrics_sample total;
+    for (gateway* loop : loops) {
+        const auto sample = co_await asio::co_spawn(loop->io(), sample_loop(*loop), asio::use_awaitable);
+        total.merge(sample);
+    }
+    co_return render_metrics(total, sample_process());
+}
+
+asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner, std::vector<gateway*> loops) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(16 * 1024);
     for (;;) {
@@ -68,7 +81,16 @@ asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner) {
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
         if (ec) break;
         const auto& request = parser.get();
-        auto [status, content_type, body] = answer(request, owner);
+        const std::string_view target = request.target();
+        admin_answer reply;
+        if (request.method() == http::verb::get && target.substr(0, target.find('?')) == "/metrics") {
+            // No braced list around a co_await (GCC 12 miscompiles it): name the result first.
+            std::string text = co_await gather_metrics(loops);
+            reply = admin_answer{http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
+        } else {
+            reply = answer(request, owner);
+        }
+        auto& [status, content_type, body] = reply;
         http::response<http::string_body> response{status, request.version()};
         response.set(http::field::content_type, content_type);
         response.set(http::field::cache_control, "no-store");
@@ -86,10 +108,12 @@ asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner) {
 
 }  // namespace
 
-asio::awaitable<void> run_admin(tcp::acceptor& acceptor, gateway& owner) {
-    co_await accept_connections(acceptor, "admin", [&owner](tcp::socket socket) {
-        asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner), asio::detached);
-    });
+asio::awaitable<void> run_admin(tcp::acceptor& acceptor, gateway& owner, std::vector<gateway*> loops) {
+    // A named callable: GCC 12 double-frees temporaries built inside a co_await expression.
+    const auto serve = [&owner, &loops](tcp::socket socket) {
+        asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner, loops), asio::detached);
+    };
+    co_await accept_connections(acceptor, "admin", serve);
 }
 
 }  // namespace gw

@@ -123,6 +123,22 @@ void gateway::mark_down(backend& target, const char* why) {
     spdlog::warn("backend {} marked down: {}", target.config.url, why);
 }
 
+metrics_sample gateway::sample() {
+    metrics_sample out;
+    out.requests = metrics_;
+    out.rate_limited = limiter_.limited();
+    out.rate_limit_store_errors = limiter_.store_errors();
+    out.active_connections = active_connections();
+    const auto now = steady_clock::now();
+    for (const auto& target : backends_->members) {
+        const auto state = target->breaker_enabled ? target->breaker.current(now) : circuit_breaker::state::closed;
+        out.backends.push_back({target->config.url, target->successes, target->failures,
+                                state == circuit_breaker::state::closed ? 0 : state == circuit_breaker::state::half_open ? 1 : 2,
+                                target->health.healthy()});
+    }
+    return out;
+}
+
 bool gateway::any_available() {
     const auto now = steady_clock::now();
     for (auto& target : backends_->members) {

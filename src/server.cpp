@@ -261,7 +261,9 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
             spdlog::error("cannot listen on admin {}: {}", settings->admin.listen, ec.message());
             return 1;
         }
-        asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state), asio::detached);
+        std::vector<gateway*> states;
+        for (auto& loop : loops) states.push_back(loop->state.get());
+        asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state, std::move(states)), asio::detached);
     }
 
     spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}", settings->listen,

@@ -493,6 +493,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
                     ++target.failures;
                 } else {
                     ticket.success();
+                    ++target.successes;
                 }
                 co_return request_outcome{result.status, target.config.url, result.client_keep_alive};
             }
@@ -660,11 +661,12 @@ private:
     std::shared_ptr<state> state_;
 };
 
-void log_bad_request(const client_connection& client, const config& settings, gateway_error error,
+void log_bad_request(gateway& owner, const client_connection& client, const config& settings, gateway_error error,
                      steady_clock::time_point started) {
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
+    owner.metrics().observe(describe(error).status, took);
     if (!settings.log.access_log) return;
-    log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-",
-                std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started), "-"});
+    log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-", took, "-"});
 }
 
 gateway_error header_failure(const beast::error_code& ec) {
@@ -725,7 +727,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
                 if (late) {
                     co_await write_error(client, gateway_error::header_timeout, nullptr, false,
                                          settings->client.body_timeout);
-                    log_bad_request(client, *settings, gateway_error::header_timeout, accepted_at);
+                    log_bad_request(owner, client, *settings, gateway_error::header_timeout, accepted_at);
                 }
                 break;
             }
@@ -749,7 +751,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
             const gateway_error error = header_failure(ec);
             spdlog::debug("bad request from {}: {}", client.peer_ip, ec.message());
             co_await write_error(client, error, nullptr, false, settings->client.body_timeout);
-            log_bad_request(client, *settings, error, started);
+            log_bad_request(owner, client, *settings, error, started);
             break;
         }
 
@@ -758,10 +760,11 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         const std::shared_ptr<backend_set> routing = owner.backends();
         request_facts facts;
         const auto outcome = co_await serve_request(client, parser, owner, *request_settings, *routing, facts);
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
+        owner.metrics().observe(outcome.status, took);
         if (request_settings->log.access_log) {
             log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, facts.route,
-                        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started),
-                        facts.request_id});
+                        took, facts.request_id});
         }
         if (!outcome.keep_alive) break;
     }

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl
   libboost1.81-dev libboost-url1.81-dev   # Asio, Beast, Boost.URL (Debian's default Boost is 1.74)
   libhiredis-dev libyaml-cpp-dev libspdlog-dev
+  prometheus-cpp-dev                     # the /metrics text format
   libgtest-dev libgmock-dev
   redis-server                           # rate limiter store, and the tests' real Redis
   nginx-light wrk                        # the benchmark's peer and load generator

@@ -3,12 +3,16 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <vector>
+
 namespace gw {
 
 class gateway;
 
 // The admin listener: /healthz, /readyz and /backends, answered from the state of the event
-// loop it runs on (`owner`). Ends when the acceptor is closed.
-boost::asio::awaitable<void> run_admin(boost::asio::ip::tcp::acceptor& acceptor, gateway& owner);
+// loop it runs on (`owner`), and /metrics, summed over every loop (each sampled on its own
+// thread). Ends when the acceptor is closed.
+boost::asio::awaitable<void> run_admin(boost::asio::ip::tcp::acceptor& acceptor, gateway& owner,
+                                       std::vector<gateway*> loops);
 
 }  // namespace gw

@@ -43,8 +43,9 @@ struct backend {
     bool retired = false;  // dropped by a reload: its health checks stop, its pool empties
     bool checked = false;  // a health-check loop runs for it
     std::vector<idle_connection> idle;  // most recently used last
-    std::uint64_t requests = 0;
-    std::uint64_t failures = 0;
+    std::uint64_t requests = 0;   // tries sent to it
+    std::uint64_t successes = 0;
+    std::uint64_t failures = 0;   // connect errors, timeouts, 5xx
     std::vector<std::string> routes;  // names of the routes using it ("default" for the top level)
 };
 

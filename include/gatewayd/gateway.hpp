@@ -3,6 +3,7 @@
 #include "gatewayd/backend.hpp"
 #include "gatewayd/block_pool.hpp"
 #include "gatewayd/config.hpp"
+#include "gatewayd/metrics.hpp"
 #include "gatewayd/rate_limiter.hpp"
 #include "gatewayd/request_id.hpp"
 #include "gatewayd/upstream_pool.hpp"
@@ -39,6 +40,10 @@ public:
     upstream_pool& pool() { return pool_; }
     block_pool& blocks() { return blocks_; }
     rate_limiter& limiter() { return limiter_; }
+    request_metrics& metrics() { return metrics_; }
+
+    // This loop's counters and backend states; call it on this loop's thread.
+    metrics_sample sample();
     request_id_generator& request_ids() { return request_ids_; }
 
     // Connection accounting for client.max_connections.
@@ -75,6 +80,7 @@ private:
     upstream_pool pool_;
     block_pool blocks_;
     rate_limiter limiter_;
+    request_metrics metrics_;
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
     std::unordered_set<boost::beast::tcp_stream*> idle_sessions_;

@@ -154,3 +154,31 @@ TEST_F(AdminTest, ReadyzTurns503WhenAllBackendsAreDownAndBackWhenOneReturns) {
 
 }  // namespace
 }  // namespace it
+
+namespace it {
+namespace {
+
+TEST(AdminMetricsTest, MetricsMoveWithTraffic) {
+    temp_dir dir;
+    mock_backend backend(dir);
+    const auto admin_port = free_port();
+    gateway_process gateway(dir, {.backends = {backend.url()},
+                                  .admin = "listen: \"127.0.0.1:" + std::to_string(admin_port) + "\""});
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(gateway.request("GET", "/m").status, 200);
+    ASSERT_TRUE(wait_for_port(admin_port, 3s));
+    http_connection admin(admin_port);
+    const auto metrics = admin.request("GET", "/metrics");
+    ASSERT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("gatewayd_requests_total{code=\"200\"} 3\n"), std::string::npos) << metrics.body;
+    EXPECT_NE(metrics.body.find("gatewayd_upstream_requests_total{backend=\"" + backend.url() +
+                                "\",outcome=\"success\"} 3\n"),
+              std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find("gatewayd_request_duration_seconds_count 3\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("gatewayd_backend_up{backend=\"" + backend.url() + "\"} 1\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("gatewayd_active_connections "), std::string::npos) << metrics.body;
+    EXPECT_NE(metrics.body.find("process_open_fds "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace it
