@@ -5,6 +5,7 @@
 #include "gatewayd/config_loader.hpp"
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/logging.hpp"
+#include "gatewayd/service_notify.hpp"
 #include "gatewayd/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -178,9 +179,12 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std:
         if (ec) co_return;
         if (number == SIGHUP) {
             spdlog::info("SIGHUP received: reloading {}", config_path);
+            notify_reloading();
             running = reload(loops, running, config_path);
+            notify_ready();
             continue;
         }
+        notify_stopping();
         spdlog::info("{} received: draining (up to {} ms)", number == SIGTERM ? "SIGTERM" : "SIGINT",
                      running->shutdown_timeout.count());
         co_await drain(loops, running->shutdown_timeout);
@@ -269,6 +273,8 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
     spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}", settings->listen,
                  settings->threads, settings->backends.size(), settings->routes.size(),
                  admin_at ? ", admin on " + settings->admin.listen : std::string());
+    asio::co_spawn(loops.front()->io, run_watchdog(), asio::detached);
+    notify_ready();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < loops.size(); ++i) {
         threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });

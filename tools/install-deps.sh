@@ -7,6 +7,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev   # Asio, Beast, Boost.URL (Debian's default Boost is 1.74)
   libhiredis-dev libyaml-cpp-dev libspdlog-dev
   prometheus-cpp-dev                     # the /metrics text format
+  libsystemd-dev                         # sd_notify: READY/RELOADING/STOPPING/WATCHDOG
   libgtest-dev libgmock-dev
   redis-server                           # rate limiter store, and the tests' real Redis
   nginx-light wrk                        # the benchmark's peer and load generator

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -117,6 +120,73 @@ TEST(RetryAfterTest, NoBackendSaysHowLongUntilABreakerHalfOpens) {
     const auto retry_after = std::stoi(refused.header("Retry-After").value_or("0"));
     EXPECT_GE(retry_after, 25);
     EXPECT_LE(retry_after, 30);
+}
+
+}  // namespace
+}  // namespace it
+
+namespace it {
+namespace {
+
+// A NOTIFY_SOCKET of the test's own, as systemd would give the service.
+class notify_socket {
+public:
+    explicit notify_socket(const fs::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("bind");
+        timeval timeout{0, 100'000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
+    ~notify_socket() { ::close(fd_); }
+
+    // Waits up to `timeout` for a datagram containing `needle`; everything read is kept.
+    bool wait_for(std::string_view needle, millis timeout) {
+        return wait_until(
+            [&] {
+                if (received_.find(needle) != std::string::npos) return true;
+                char buffer[4096];
+                const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+                if (n > 0) received_.append(buffer, static_cast<std::size_t>(n)).append("\n");
+                return received_.find(needle) != std::string::npos;
+            },
+            timeout, 1ms);
+    }
+    void forget() { received_.clear(); }
+    const std::string& received() const { return received_; }
+
+private:
+    fs::path path_;
+    int fd_ = -1;
+    std::string received_;
+};
+
+TEST(ServiceNotifyTest, ReadyReloadingWatchdogAndStoppingReachTheNotifySocket) {
+    temp_dir dir;
+    mock_backend backend(dir);
+    notify_socket notifications(dir.file("notify.sock"));
+    ::setenv("NOTIFY_SOCKET", dir.file("notify.sock").c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "200000", 1);
+    gateway_process gateway(dir, {.backends = {backend.url()}});
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+
+    EXPECT_TRUE(notifications.wait_for("READY=1", 3s)) << notifications.received();
+    EXPECT_TRUE(notifications.wait_for("WATCHDOG=1", 1s)) << notifications.received();
+
+    notifications.forget();
+    gateway.proc().send_signal(SIGHUP);
+    EXPECT_TRUE(notifications.wait_for("RELOADING=1", 3s)) << notifications.received();
+    EXPECT_TRUE(notifications.wait_for("READY=1", 3s)) << notifications.received();
+    EXPECT_LT(notifications.received().find("RELOADING=1"), notifications.received().find("READY=1"));
+
+    gateway.proc().send_signal(SIGTERM);
+    EXPECT_TRUE(notifications.wait_for("STOPPING=1", 3s)) << notifications.received();
+    const auto status = gateway.proc().wait_exit(5s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 0);
 }
 
 }  // namespace
