@@ -176,7 +176,6 @@ asio::awaitable<std::optional<redis_reply>> redis_client::execute(std::string co
     w.timer.expires_at(deadline);
     pending_.push(&w);
     outgoing_ += command;
-    ++commands_sent_;
     if (!writing_) {
         writing_ = true;
         asio::co_spawn(io_, flush(epoch_), asio::detached);

@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
@@ -98,8 +99,6 @@ bool is_idempotent(http::verb method) {
     default: return false;
     }
 }
-
-bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
 
 // A reset or an orderly close before any byte: what a backend's idle-timeout race looks like.
 bool looks_stale(const beast::error_code& ec) {
@@ -429,7 +428,8 @@ std::uint64_t seconds_until_a_backend(backend_pool& pool, const config& settings
 asio::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
                                                const config& settings, request_facts& facts, backend_pool& pool) {
     auto& backends = pool.members;
-    std::vector<bool> tried(backends.size(), false);
+    // The backends this request already tried: a handful at most, kept without a heap allocation.
+    boost::container::small_vector<std::size_t, 4> tried;
     const auto chunk_block = owner.blocks().acquire();
     const std::span<char> chunk = chunk_block.span();
 
@@ -441,14 +441,14 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
         std::optional<std::uint64_t> generation;
         const auto choice = pool.balancer.next(backends.size(), [&](std::size_t i) {
             backend& candidate = *backends[i];
-            if (tried[i] || !candidate.health.healthy()) return false;
+            if (std::find(tried.begin(), tried.end(), i) != tried.end() || !candidate.health.healthy()) return false;
             if (!candidate.breaker_enabled) return true;
             generation = candidate.breaker.try_acquire(now);
             return generation.has_value();
         });
         if (!choice) break;
         --tries_left;
-        tried[*choice] = true;
+        tried.push_back(*choice);
         backend& target = *backends[*choice];
         breaker_ticket ticket = generation ? breaker_ticket(&target.breaker, *generation) : breaker_ticket{};
         ++target.requests;
@@ -551,7 +551,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
     facts.head = request.method() == http::verb::head;
     facts.idempotent = is_idempotent(request.method());
     facts.keep_alive = request.keep_alive() && !owner.draining();
-    facts.expects_continue = facts.version >= 11 && iequals(request[http::field::expect], "100-continue");
+    facts.expects_continue = facts.version >= 11 && beast::iequals(request[http::field::expect], "100-continue");
     request.erase(http::field::expect);
 
     const auto client_id = request.find("X-Request-Id");

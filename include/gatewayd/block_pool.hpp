@@ -39,7 +39,6 @@ public:
         return lease(this, std::move(block));
     }
 
-    std::size_t kept() const { return free_.size(); }
 
 private:
     // Beyond max_kept a burst's blocks go back to the allocator rather than being hoarded.

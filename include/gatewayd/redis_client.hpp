@@ -36,7 +36,6 @@ public:
                                                                      std::chrono::milliseconds window);
 
     bool ready() const { return state_ == state::ready; }
-    std::uint64_t commands_sent() const { return commands_sent_; }
 
 private:
     enum class state { down, connecting, ready };
@@ -63,7 +62,6 @@ private:
     boost::asio::steady_timer connection_lost_;
     std::string script_sha_;
     bool reported_down_ = false;
-    std::uint64_t commands_sent_ = 0;
 };
 
 }  // namespace gw
