@@ -39,7 +39,6 @@ public:
         return lease(this, std::move(block));
     }
 
-
 private:
     // Beyond max_kept a burst's blocks go back to the allocator rather than being hoarded.
     void give_back(std::unique_ptr<char[]> block) {
