@@ -108,7 +108,7 @@ bool gateway::admit_connection() {
 
 void gateway::begin_drain() {
     draining_ = true;
-    for (auto* stream : idle_sessions_) stream->cancel();
+    for (auto& session : idle_sessions_) session.stream->cancel();
     close_pooled_connections();
 }
 

@@ -1,11 +1,15 @@
 #include "gatewayd/header_rewrite.hpp"
 
+#include <boost/beast/core/string.hpp>
+
+#include <algorithm>
 #include <array>
 #include <vector>
 
 namespace gw {
 
-namespace http = boost::beast::http;
+namespace beast = boost::beast;
+namespace http = beast::http;
 
 namespace {
 
@@ -21,7 +25,7 @@ std::string_view trim(std::string_view s) {
 }
 
 // Joins every occurrence of a header with ", ", as RFC 9110 allows for list-valued fields.
-std::string joined_values(const http::fields& fields, std::string_view name) {
+std::string joined_values(const header_fields& fields, std::string_view name) {
     std::string joined;
     auto [first, last] = fields.equal_range(name);
     for (auto it = first; it != last; ++it) {
@@ -35,21 +39,30 @@ std::string joined_values(const http::fields& fields, std::string_view name) {
 
 }  // namespace
 
-void remove_hop_by_hop(http::fields& fields) {
-    // Names listed in Connection are collected first: erasing while iterating would invalidate.
+void remove_hop_by_hop(header_fields& fields) {
+    // One pass by field code (no name lookups); the names a Connection header lists are
+    // collected on the way and erased afterwards, which is rare enough to allocate for.
     std::vector<std::string> named;
-    auto [first, last] = fields.equal_range(http::field::connection);
-    for (auto it = first; it != last; ++it) {
-        std::string_view rest = it->value();
-        while (!rest.empty()) {
-            const auto comma = rest.find(',');
-            const std::string_view token = trim(rest.substr(0, comma));
-            if (!token.empty()) named.emplace_back(token);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    for (auto it = fields.begin(); it != fields.end();) {
+        const http::field code = it->name();
+        if (std::find(hop_by_hop.begin(), hop_by_hop.end(), code) == hop_by_hop.end()) {
+            ++it;
+            continue;
         }
+        if (code == http::field::connection) {
+            std::string_view rest = it->value();
+            while (!rest.empty()) {
+                const auto comma = rest.find(',');
+                const std::string_view token = trim(rest.substr(0, comma));
+                if (!token.empty() && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "close")) {
+                    named.emplace_back(token);
+                }
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            }
+        }
+        it = fields.erase(it);
     }
     for (const auto& name : named) fields.erase(name);
-    for (const auto name : hop_by_hop) fields.erase(name);
 }
 
 std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip) {
@@ -61,7 +74,7 @@ std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::str
     return value;
 }
 
-void rewrite_request_headers(http::fields& fields, const forwarding_info& info) {
+void rewrite_request_headers(header_fields& fields, const forwarding_info& info) {
     remove_hop_by_hop(fields);
 
     const std::string incoming_for = info.peer_trusted ? joined_values(fields, "X-Forwarded-For") : std::string{};
@@ -80,12 +93,12 @@ void rewrite_request_headers(http::fields& fields, const forwarding_info& info) 
     fields.set("X-Request-Id", info.request_id);
 }
 
-void rewrite_response_headers(http::fields& fields, std::string_view request_id) {
+void rewrite_response_headers(header_fields& fields, std::string_view request_id) {
     remove_hop_by_hop(fields);
     fields.set("X-Request-Id", request_id);
 }
 
-void set_rate_limit_headers(http::fields& fields, const rate_decision& decision, bool refused) {
+void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, bool refused) {
     fields.set("X-RateLimit-Limit", std::to_string(decision.limit));
     fields.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
     fields.set("X-RateLimit-Reset", std::to_string(decision.reset_seconds));

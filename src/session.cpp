@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/container/small_vector.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/static_string/static_string.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -44,11 +45,21 @@ constexpr std::size_t upstream_header_limit = block_pool::block_size - 4096;
 constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
 constexpr auto linger_time = std::chrono::milliseconds(500);
 
-using request_parser = http::request_parser<http::buffer_body>;
-using response_parser = http::response_parser<http::buffer_body>;
+using request_parser = http::request_parser<http::buffer_body, recycling_allocator<char>>;
+using response_parser = http::response_parser<http::buffer_body, recycling_allocator<char>>;
+template <bool is_request>
+using body_parser = http::parser<is_request, http::buffer_body, recycling_allocator<char>>;
+template <bool is_request>
+using body_serializer = http::serializer<is_request, http::buffer_body, header_fields>;
 
 struct client_connection {
+    explicit client_connection(tcp::socket socket)
+        : stream(std::move(socket)), upstream(stream.get_executor()) {}
+
     beast::tcp_stream stream;
+    // The backend connection of the current request: pooled sockets are moved in and out of
+    // this one stream, since making or moving a tcp_stream allocates.
+    beast::tcp_stream upstream;
     beast::flat_buffer buffer;
     std::string peer_ip;
     ip_address peer_address;
@@ -59,7 +70,8 @@ struct client_connection {
 struct request_facts {
     std::string method;
     std::string target;
-    std::string request_id;
+    boost::static_string<128> request_id;  // acceptable_request_id() caps a client's at 128
+    std::string_view id() const { return {request_id.data(), request_id.size()}; }
     unsigned version = 11;
     bool head = false;
     bool idempotent = false;
@@ -117,9 +129,9 @@ std::string peer_text(const tcp::endpoint& endpoint) {
 asio::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
                                   bool keep_alive, duration timeout) {
     const error_reply reply = describe(error);
-    http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
+    http::response<http::string_body, header_fields> response{static_cast<http::status>(reply.status), 11};
     response.set(http::field::content_type, "application/json");
-    if (facts != nullptr) response.set("X-Request-Id", facts->request_id);
+    if (facts != nullptr) response.set("X-Request-Id", facts->id());
     if (reply.status == 503) response.set(http::field::retry_after, std::to_string(facts ? facts->retry_after : 1));
     if (facts != nullptr && facts->rate && facts->rate_headers) {
         set_rate_limit_headers(response, *facts->rate, error == gateway_error::rate_limited);
@@ -150,9 +162,8 @@ struct relay_errors {
 // and `serializer` frames it; every read and write gets `gap` to make progress.
 template <bool is_request, class DynamicBuffer>
 asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, DynamicBuffer& source_buffer,
-                                         http::parser<is_request, http::buffer_body>& parser,
-                                         beast::tcp_stream& destination,
-                                         http::serializer<is_request, http::buffer_body>& serializer,
+                                         body_parser<is_request>& parser, beast::tcp_stream& destination,
+                                         body_serializer<is_request>& serializer,
                                          std::span<char> chunk, duration gap) {
     auto& body = parser.get().body();
     while (!serializer.is_done()) {
@@ -199,7 +210,7 @@ struct duplex_state {
 // deadlock the two directions.
 asio::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
                                          beast::tcp_stream& upstream,
-                                         http::request_serializer<http::buffer_body>& serializer,
+                                         body_serializer<true>& serializer,
                                          const config& settings, bool& body_read, std::span<char> chunk,
                                          duplex_state& state) {
     body_read = true;
@@ -225,7 +236,7 @@ asio::awaitable<relay_errors> upload_body(client_connection& client, request_par
 }
 
 // Sets the response's framing toward the client; false when the body must end with a close.
-bool frame_response(http::response<http::buffer_body>& response, const response_parser& parser,
+bool frame_response(http::response<http::buffer_body, header_fields>& response, const response_parser& parser,
                     const request_facts& facts) {
     const unsigned status = response.result_int();
     if (facts.head || status == 204 || status == 304) return true;
@@ -301,7 +312,7 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
     auto& response = response_reader->get();
     result.status = response.result_int();
     bool backend_keep_alive = response_reader->keep_alive();
-    rewrite_response_headers(response, facts.request_id);
+    rewrite_response_headers(response, facts.id());
     if (facts.rate && facts.rate_headers) set_rate_limit_headers(response, *facts.rate, false);
     result.client_keep_alive = frame_response(response, *response_reader, facts) && facts.keep_alive;
     if (!response_reader->content_length() && !response_reader->chunked() && !response_reader->is_done()) {
@@ -310,7 +321,7 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
     response.version(facts.version >= 11 ? 11 : 10);
     response.keep_alive(result.client_keep_alive);
 
-    http::response_serializer<http::buffer_body> serializer{response};
+    body_serializer<false> serializer{response};
     // When the body (or its start) came with the header, both go out in one write; otherwise the
     // header goes first so that the client sees it before a slow body.
     if (upstream_buffer.size() == 0 && !response_reader->is_done()) {
@@ -346,7 +357,7 @@ asio::awaitable<exchange_result> exchange(client_connection& client, request_par
                                           beast::tcp_stream& upstream, bool reused, const config& settings,
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
-    http::request_serializer<http::buffer_body> serializer{parser.get()};
+    body_serializer<true> serializer{parser.get()};
     // A body that arrived with the header goes out with it, in one write, by the upload below.
     const bool header_with_body = !parser.is_done() && client.buffer.size() > 0 && !facts.expects_continue;
     if (!header_with_body) {
@@ -459,16 +470,24 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
         bool fresh_only = false;
         bool may_retry = false;
         for (;;) {
-            std::optional<beast::tcp_stream> upstream;
+            beast::tcp_stream& upstream = client.upstream;
+            // Whatever happens below, a connection not handed back to the pool is closed.
+            struct close_unless_pooled {
+                beast::tcp_stream& stream;
+                ~close_unless_pooled() {
+                    beast::error_code ignored;
+                    stream.socket().close(ignored);
+                }
+            } closer{upstream};
             bool reused = false;
             if (!fresh_only) {
                 if (auto pooled = owner.pool().acquire(target, steady_clock::now(), !parser.is_done())) {
-                    upstream.emplace(std::move(*pooled));
+                    upstream.socket() = std::move(*pooled);
                     reused = true;
                 }
             }
-            if (!upstream) {
-                auto [ec, stream] = co_await connect_upstream(target.endpoint, settings.upstream.connect_timeout);
+            if (!reused) {
+                const auto ec = co_await connect_upstream(upstream, target.endpoint, settings.upstream.connect_timeout);
                 if (ec) {
                     const bool timed_out = ec == beast::error::timeout;
                     ticket.failure();
@@ -479,13 +498,15 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
                     may_retry = !body_read;  // nothing reached the backend
                     break;
                 }
-                upstream.emplace(std::move(stream));
             }
 
             bool reusable = false;
-            const auto result = co_await exchange(client, parser, owner.blocks(), *upstream, reused, settings, facts, reusable, chunk);
+            const auto result = co_await exchange(client, parser, owner.blocks(), upstream, reused, settings, facts, reusable, chunk);
             body_read = body_read || result.body_read;
-            if (reusable && !target.retired) owner.pool().release(target, std::move(*upstream), steady_clock::now());
+            if (reusable && !target.retired) {
+                upstream.expires_never();
+                owner.pool().release(target, std::move(upstream.socket()), steady_clock::now());
+            }
 
             if (result.stage == exchange_stage::completed) {
                 if (result.status >= 500) {
@@ -546,7 +567,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
                                                const config& settings, backend_set& routing, request_facts& facts) {
     auto& request = parser.get();
     facts.method = request.method_string();
-    facts.target = request.target();
+    if (settings.log.access_log) facts.target = request.target();
     facts.version = request.version();
     facts.head = request.method() == http::verb::head;
     facts.idempotent = is_idempotent(request.method());
@@ -556,7 +577,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
 
     const auto client_id = request.find("X-Request-Id");
     if (client_id != request.end() && acceptable_request_id(client_id->value())) {
-        facts.request_id = client_id->value();
+        facts.request_id.assign(client_id->value().data(), client_id->value().size());
     } else {
         const auto id = owner.request_ids().next();
         facts.request_id.assign(id.data(), id.size());
@@ -602,7 +623,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
     }
     if (route != nullptr && route->strip_prefix) request.target(strip_path_prefix(request.target(), route->path_prefix));
 
-    const forwarding_info info{client.peer_ip, client.peer_trusted, facts.request_id};
+    const forwarding_info info{client.peer_ip, client.peer_trusted, facts.id()};
     rewrite_request_headers(request, info);
     // Framing toward the backend is ours to choose; the client's was checked by the parser.
     request.version(11);
@@ -699,10 +720,12 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const auto remote = socket.remote_endpoint(ignored);
-    client_connection client{beast::tcp_stream(std::move(socket)), beast::flat_buffer{}, peer_text(remote), {}, false};
+    client_connection client(std::move(socket));
+    client.peer_ip = peer_text(remote);
     client.peer_address = parse_ip_address(client.peer_ip).value_or(ip_address{});
     const auto accepted_at = steady_clock::now();
     header_watchdog watchdog(client.stream.socket());
+    idle_session idle_entry(client.stream);
 
     for (bool first = true; !owner.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = owner.settings();
@@ -713,7 +736,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         // from its first byte for the others; a keep-alive connection idles quietly.
         auto header_deadline = (first ? accepted_at : steady_clock::now()) + settings->client.header_timeout;
         if (client.buffer.size() == 0) {
-            owner.enter_idle(&client.stream);
+            owner.enter_idle(idle_entry);
             if (first) {
                 client.stream.expires_never();
                 watchdog.arm(header_deadline);
@@ -721,7 +744,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
                 client.stream.expires_after(settings->client.idle_timeout);
             }
             auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(4096), nothrow);
-            owner.leave_idle(&client.stream);
+            gateway::leave_idle(idle_entry);
             const bool late = first && watchdog.disarm();
             if (ec) {
                 if (late) {
@@ -764,7 +787,7 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         owner.metrics().observe(outcome.status, took);
         if (request_settings->log.access_log) {
             log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, facts.route,
-                        took, facts.request_id});
+                        took, facts.id()});
         }
         if (!outcome.keep_alive) break;
     }

@@ -25,13 +25,13 @@ bool still_open(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-std::optional<beast::tcp_stream> upstream_pool::acquire(backend& target, steady_clock::time_point now, bool verify) {
+std::optional<asio::ip::tcp::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now, bool verify) {
     while (!target.idle.empty()) {
         idle_connection candidate = std::move(target.idle.back());
         target.idle.pop_back();
         if (now - candidate.idle_since < idle_timeout_ && candidate.socket.is_open() &&
             (!verify || still_open(candidate.socket))) {
-            return beast::tcp_stream(std::move(candidate.socket));
+            return std::move(candidate.socket);
         }
         beast::error_code ignored;
         candidate.socket.close(ignored);
@@ -39,14 +39,13 @@ std::optional<beast::tcp_stream> upstream_pool::acquire(backend& target, steady_
     return std::nullopt;
 }
 
-void upstream_pool::release(backend& target, beast::tcp_stream stream, steady_clock::time_point now) {
+void upstream_pool::release(backend& target, asio::ip::tcp::socket socket, steady_clock::time_point now) {
     if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
         beast::error_code ignored;
-        stream.socket().close(ignored);
+        socket.close(ignored);
         return;
     }
-    stream.expires_never();
-    target.idle.push_back(idle_connection{stream.release_socket(), now});
+    target.idle.push_back(idle_connection{std::move(socket), now});
 }
 
 void upstream_pool::clear(backend& target) {
@@ -68,16 +67,15 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
     target.idle.erase(target.idle.begin(), young);
 }
 
-asio::awaitable<std::tuple<beast::error_code, beast::tcp_stream>>
-connect_upstream(asio::ip::tcp::endpoint endpoint, duration timeout) {
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
+asio::awaitable<beast::error_code> connect_upstream(beast::tcp_stream& stream, asio::ip::tcp::endpoint endpoint,
+                                                   duration timeout) {
     stream.expires_after(timeout);
     auto [ec] = co_await stream.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
     if (!ec) {
         beast::error_code ignored;
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     }
-    co_return std::make_tuple(ec, std::move(stream));
+    co_return ec;
 }
 
 }  // namespace gw

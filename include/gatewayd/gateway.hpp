@@ -10,13 +10,21 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/intrusive/list.hpp>
 
 #include <atomic>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
 namespace gw {
+
+// A session waiting for its next request, linked into its loop's idle list in place: entering
+// and leaving it on every request must not allocate. Unlinks itself when destroyed.
+struct idle_session
+    : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+    explicit idle_session(boost::beast::tcp_stream& s) : stream(&s) {}
+    boost::beast::tcp_stream* stream;
+};
 
 // Everything one event loop owns: its view of the config and the backends, its pool, its
 // counters. Only that loop's thread touches it, so nothing here is locked (but the connection
@@ -52,8 +60,8 @@ public:
     std::size_t active_connections() const { return active_connections_.load(std::memory_order_relaxed); }
 
     // Sessions waiting for their next request register here so a drain can close them at once.
-    void enter_idle(boost::beast::tcp_stream* stream) { idle_sessions_.insert(stream); }
-    void leave_idle(boost::beast::tcp_stream* stream) { idle_sessions_.erase(stream); }
+    void enter_idle(idle_session& session) { idle_sessions_.push_back(session); }
+    static void leave_idle(idle_session& session) { session.unlink(); }
 
     // Stop taking new requests: idle keep-alive connections are closed, busy ones finish.
     void begin_drain();
@@ -83,7 +91,7 @@ private:
     request_metrics metrics_;
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
-    std::unordered_set<boost::beast::tcp_stream*> idle_sessions_;
+    boost::intrusive::list<idle_session, boost::intrusive::constant_time_size<false>> idle_sessions_;
     std::atomic<bool> draining_{false};
     bool started_ = false;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayd/fixed_window.hpp"
+#include "gatewayd/recycling_allocator.hpp"
 
 #include <boost/beast/http/fields.hpp>
 
@@ -8,6 +9,9 @@
 #include <string_view>
 
 namespace gw {
+
+// Header fields of proxied messages: made and dropped on every request, so recycled per thread.
+using header_fields = boost::beast::http::basic_fields<recycling_allocator<char>>;
 
 // What the proxy knows about the client when it rewrites a request for the backend.
 struct forwarding_info {
@@ -18,19 +22,19 @@ struct forwarding_info {
 
 // Drops Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade and
 // every header the Connection header names. Framing is set again by the caller afterwards.
-void remove_hop_by_hop(boost::beast::http::fields& fields);
+void remove_hop_by_hop(header_fields& fields);
 
 // The X-Forwarded-For value for the backend: a trusted peer's chain with the peer appended, or
 // the peer alone (the client's own claim dropped).
 std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip);
 
 // Request toward the backend: hop-by-hop removed, X-Forwarded-For/Proto/Host and X-Request-Id set.
-void rewrite_request_headers(boost::beast::http::fields& fields, const forwarding_info& info);
+void rewrite_request_headers(header_fields& fields, const forwarding_info& info);
 
 // Response toward the client: hop-by-hop removed, X-Request-Id set.
-void rewrite_response_headers(boost::beast::http::fields& fields, std::string_view request_id);
+void rewrite_response_headers(header_fields& fields, std::string_view request_id);
 
 // X-RateLimit-Limit, -Remaining and -Reset; with `refused` also Retry-After.
-void set_rate_limit_headers(boost::beast::http::fields& fields, const rate_decision& decision, bool refused);
+void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, bool refused);
 
 }  // namespace gw

@@ -3,6 +3,7 @@
 #include "gatewayd/backend.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <optional>
 #include <tuple>
@@ -18,11 +19,13 @@ public:
     // An idle connection that has not been idle longer than idle_timeout, if any. With
     // `verify`, one the backend has already closed is skipped (one extra system call): for
     // requests whose streamed body could not be sent again after a failed try.
-    std::optional<boost::beast::tcp_stream> acquire(backend& target, steady_clock::time_point now,
-                                                    bool verify = false);
+    // Bare sockets: a session moves one into the tcp_stream it keeps for its whole life, since
+    // constructing or moving a tcp_stream allocates.
+    std::optional<boost::asio::ip::tcp::socket> acquire(backend& target, steady_clock::time_point now,
+                                                        bool verify = false);
 
     // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
-    void release(backend& target, boost::beast::tcp_stream stream, steady_clock::time_point now);
+    void release(backend& target, boost::asio::ip::tcp::socket socket, steady_clock::time_point now);
 
     // Closes every idle connection of a backend: after one turned out stale the rest likely are.
     static void clear(backend& target);
@@ -35,8 +38,9 @@ private:
     duration idle_timeout_;
 };
 
-// Connects with a deadline and TCP_NODELAY.
-boost::asio::awaitable<std::tuple<boost::system::error_code, boost::beast::tcp_stream>>
-connect_upstream(boost::asio::ip::tcp::endpoint endpoint, duration timeout);
+// Connects `stream` (its socket closed) with a deadline and TCP_NODELAY.
+boost::asio::awaitable<boost::system::error_code> connect_upstream(boost::beast::tcp_stream& stream,
+                                                                   boost::asio::ip::tcp::endpoint endpoint,
+                                                                   duration timeout);
 
 }  // namespace gw

@@ -7,7 +7,7 @@ namespace {
 namespace http = boost::beast::http;
 
 TEST(HeaderRewrite, RemovesStandardHopByHopHeaders) {
-    http::fields f;
+    gw::header_fields f;
     f.set(http::field::connection, "keep-alive");
     f.set(http::field::keep_alive, "timeout=5");
     f.set(http::field::proxy_connection, "keep-alive");
@@ -26,7 +26,7 @@ TEST(HeaderRewrite, RemovesStandardHopByHopHeaders) {
 }
 
 TEST(HeaderRewrite, RemovesHeadersNamedInConnection) {
-    http::fields f;
+    gw::header_fields f;
     f.insert(http::field::connection, "close, X-Secret ,x-other");
     f.insert(http::field::connection, "X-Third");
     f.set("X-Secret", "1");
@@ -51,7 +51,7 @@ TEST(HeaderRewrite, ForwardedForFromTrustedPeerAppendsThePeer) {
 }
 
 TEST(HeaderRewrite, RequestFromUntrustedPeerGetsOurForwardedHeaders) {
-    http::fields f;
+    gw::header_fields f;
     f.set(http::field::host, "api.example.com");
     f.set("X-Forwarded-For", "6.6.6.6");
     f.set("X-Forwarded-Proto", "https");
@@ -67,7 +67,7 @@ TEST(HeaderRewrite, RequestFromUntrustedPeerGetsOurForwardedHeaders) {
 }
 
 TEST(HeaderRewrite, RequestFromTrustedPeerKeepsItsChain) {
-    http::fields f;
+    gw::header_fields f;
     f.set(http::field::host, "api.example.com");
     f.insert("X-Forwarded-For", "1.1.1.1");
     f.insert("X-Forwarded-For", "2.2.2.2");
@@ -81,14 +81,14 @@ TEST(HeaderRewrite, RequestFromTrustedPeerKeepsItsChain) {
 }
 
 TEST(HeaderRewrite, NoHostMeansNoForwardedHost) {
-    http::fields f;
+    gw::header_fields f;
     f.set("X-Forwarded-Host", "spoofed");
     gw::rewrite_request_headers(f, {"192.0.2.7", false, "id"});
     EXPECT_EQ(f.count("X-Forwarded-Host"), 0u);
 }
 
 TEST(HeaderRewrite, ResponseLosesHopByHopAndCarriesRequestId) {
-    http::fields f;
+    gw::header_fields f;
     f.set(http::field::connection, "close, X-Internal");
     f.set("X-Internal", "secret");
     f.set(http::field::transfer_encoding, "chunked");
@@ -103,7 +103,7 @@ TEST(HeaderRewrite, ResponseLosesHopByHopAndCarriesRequestId) {
 }
 
 TEST(HeaderRewrite, RateLimitHeaders) {
-    http::fields allowed;
+    gw::header_fields allowed;
     gw::set_rate_limit_headers(allowed, {.allowed = true, .limit = 100, .remaining = 42, .reset_seconds = 17, .retry_after = 17},
                                false);
     EXPECT_EQ(allowed["X-RateLimit-Limit"], "100");
@@ -111,7 +111,7 @@ TEST(HeaderRewrite, RateLimitHeaders) {
     EXPECT_EQ(allowed["X-RateLimit-Reset"], "17");
     EXPECT_EQ(allowed.count(http::field::retry_after), 0u);
 
-    http::fields refused;
+    gw::header_fields refused;
     gw::set_rate_limit_headers(refused, {.allowed = false, .limit = 100, .remaining = 0, .reset_seconds = 9, .retry_after = 9},
                                true);
     EXPECT_EQ(refused["X-RateLimit-Remaining"], "0");
