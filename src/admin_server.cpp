@@ -48,9 +48,8 @@ admin_answer answer(const http::request<http::string_body>& request, gateway& ow
         const auto now = steady_clock::now();
         std::vector<backend_report> rows;
         for (const auto& target_backend : owner.backends()->members) {
-            rows.push_back({target_backend->config.url, target_backend->health.healthy(),
-                            target_backend->breaker_enabled ? to_string(target_backend->breaker.current(now))
-                                                            : std::string_view("closed"),
+            rows.push_back({target_backend->config.url, target_backend->state->healthy(),
+                            to_string(target_backend->state->breaker_state(now)),
                             target_backend->requests, target_backend->failures, target_backend->routes});
         }
         return {http::status::ok, "application/json", backends_json(rows)};

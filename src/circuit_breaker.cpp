@@ -104,22 +104,4 @@ std::string_view to_string(circuit_breaker::state value) {
     return "unknown";
 }
 
-breaker_ticket& breaker_ticket::operator=(breaker_ticket&& other) noexcept {
-    if (this != &other) {
-        if (breaker_ != nullptr) breaker_->release(generation_, std::chrono::steady_clock::now());
-        breaker_ = std::exchange(other.breaker_, nullptr);
-        generation_ = other.generation_;
-    }
-    return *this;
-}
-
-breaker_ticket::~breaker_ticket() {
-    if (breaker_ != nullptr) breaker_->release(generation_, std::chrono::steady_clock::now());
-}
-
-void breaker_ticket::finish(bool success) {
-    if (breaker_ == nullptr) return;
-    std::exchange(breaker_, nullptr)->record(generation_, success, std::chrono::steady_clock::now());
-}
-
 }  // namespace gw

@@ -15,7 +15,7 @@ namespace {
 // Builds the routing state for `settings`, taking over the backends of `previous` whose URL
 // stays (with their breaker, health and pool) and creating the others.
 std::shared_ptr<backend_set> build_backend_set(const config& settings, const endpoint_map& endpoints,
-                                               const backend_set* previous) {
+                                               const backend_set* previous, backend_registry& registry) {
     auto next = std::make_shared<backend_set>();
     auto obtain = [&](const backend_config& wanted, const std::string& route) {
         for (const auto& have : next->members) {
@@ -34,10 +34,10 @@ std::shared_ptr<backend_set> build_backend_set(const config& settings, const end
         }
         if (found) {
             found->endpoint = endpoints.at(wanted.url);
-            found->reconfigure(settings);
+            found->state->reconfigure(settings);
             found->routes.clear();
         } else {
-            found = std::make_shared<backend>(wanted, endpoints.at(wanted.url), settings);
+            found = std::make_shared<backend>(wanted, endpoints.at(wanted.url), registry.obtain(wanted.url, settings));
         }
         found->routes.push_back(route);
         next->members.push_back(found);
@@ -56,10 +56,12 @@ std::shared_ptr<backend_set> build_backend_set(const config& settings, const end
 
 }  // namespace
 
-gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints)
+gateway::gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints,
+                 std::shared_ptr<backend_registry> registry)
     : io_(io),
+      registry_(std::move(registry)),
       settings_(std::move(settings)),
-      backends_(build_backend_set(*settings_, endpoints, nullptr)),
+      backends_(build_backend_set(*settings_, endpoints, nullptr, *registry_)),
       pool_(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout),
       limiter_(io) {}
 
@@ -77,14 +79,15 @@ void gateway::release_io_objects() {
 void gateway::start_health_checks() {
     if (!started_ || !settings_->health_check.enabled) return;
     for (auto& target : backends_->members) {
-        if (target->checked) continue;
-        target->checked = true;
+        // One loop checks each backend for the whole process: the first to claim it.
+        if (target->checking || !target->state->claim_checks()) continue;
+        target->checking = true;
         boost::asio::co_spawn(io_, run_health_checks(*this, target), boost::asio::detached);
     }
 }
 
 void gateway::apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints) {
-    auto next = build_backend_set(*settings, endpoints, backends_.get());
+    auto next = build_backend_set(*settings, endpoints, backends_.get(), *registry_);
     for (const auto& old : backends_->members) {
         const bool stays = std::any_of(next->members.begin(), next->members.end(),
                                        [&](const auto& b) { return b == old; });
@@ -118,7 +121,7 @@ void gateway::close_pooled_connections() {
 
 void gateway::mark_down(backend& target, const char* why) {
     // Without active health checks nothing could bring the backend back, so stay passive then.
-    if (!settings_->health_check.enabled || !target.health.mark_down()) return;
+    if (!settings_->health_check.enabled || !target.state->mark_down()) return;
     upstream_pool::clear(target);
     spdlog::warn("backend {} marked down: {}", target.config.url, why);
 }
@@ -131,10 +134,10 @@ metrics_sample gateway::sample() {
     out.active_connections = active_connections();
     const auto now = steady_clock::now();
     for (const auto& target : backends_->members) {
-        const auto state = target->breaker_enabled ? target->breaker.current(now) : circuit_breaker::state::closed;
+        const auto state = target->state->breaker_state(now);
         out.backends.push_back({target->config.url, target->successes, target->failures,
                                 state == circuit_breaker::state::closed ? 0 : state == circuit_breaker::state::half_open ? 1 : 2,
-                                target->health.healthy()});
+                                target->state->healthy()});
     }
     return out;
 }
@@ -142,7 +145,7 @@ metrics_sample gateway::sample() {
 bool gateway::any_available() {
     const auto now = steady_clock::now();
     for (auto& target : backends_->members) {
-        if (target->available(now)) return true;
+        if (target->state->available(now)) return true;
     }
     return false;
 }

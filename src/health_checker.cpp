@@ -51,8 +51,8 @@ asio::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend>
                                     std::to_string(target->config.port) +
                                     "\r\nUser-Agent: gatewayd-health-check\r\nConnection: close\r\n\r\n";
         const bool good = co_await probe(*target, request, checks.timeout);
-        if (target->health.record_probe(good)) {
-            if (target->health.healthy()) {
+        if (target->state->record_probe(good)) {
+            if (target->state->healthy()) {
                 spdlog::info("backend {} is up: {} good health check(s) in a row", target->config.url,
                              checks.healthy_threshold);
             } else {
@@ -62,7 +62,8 @@ asio::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend>
             }
         }
     }
-    target->checked = false;
+    target->checking = false;
+    target->state->give_up_checks();
 }
 
 }  // namespace gw

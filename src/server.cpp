@@ -231,10 +231,13 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         }
     }
 
+    // One breaker and one health state per backend for the whole process, locked only when
+    // more than one loop shares them.
+    const auto registry = std::make_shared<backend_registry>(settings->threads > 1);
     std::vector<std::unique_ptr<event_loop>> loops;
     for (std::uint64_t i = 0; i < settings->threads; ++i) {
         auto& loop = loops.emplace_back(std::make_unique<event_loop>());
-        loop->state = std::make_unique<gateway>(loop->io, settings, *endpoints);
+        loop->state = std::make_unique<gateway>(loop->io, settings, *endpoints, registry);
     }
     // Registered before anything listens, so that an early SIGTERM drains rather than kills.
     asio::signal_set signals(loops.front()->io, SIGTERM, SIGINT, SIGHUP);

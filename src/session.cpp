@@ -421,10 +421,10 @@ std::uint64_t seconds_until_a_backend(backend_pool& pool, const config& settings
     auto soonest = milliseconds::max();
     for (const auto& member : pool.members) {
         milliseconds wait{};
-        if (!member->health.healthy()) {
+        if (!member->state->healthy()) {
             wait = std::chrono::duration_cast<milliseconds>(settings.health_check.interval);
-        } else if (member->breaker_enabled) {
-            wait = std::chrono::duration_cast<milliseconds>(member->breaker.time_until_half_open(now));
+        } else if (member->state->breaker_enabled()) {
+            wait = std::chrono::duration_cast<milliseconds>(member->state->time_until_half_open(now));
         }
         soonest = std::min(soonest, wait);
     }
@@ -452,16 +452,16 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
         std::optional<std::uint64_t> generation;
         const auto choice = pool.balancer.next(backends.size(), [&](std::size_t i) {
             backend& candidate = *backends[i];
-            if (std::find(tried.begin(), tried.end(), i) != tried.end() || !candidate.health.healthy()) return false;
-            if (!candidate.breaker_enabled) return true;
-            generation = candidate.breaker.try_acquire(now);
+            if (std::find(tried.begin(), tried.end(), i) != tried.end() || !candidate.state->healthy()) return false;
+            if (!candidate.state->breaker_enabled()) return true;
+            generation = candidate.state->try_acquire(now);
             return generation.has_value();
         });
         if (!choice) break;
         --tries_left;
         tried.push_back(*choice);
         backend& target = *backends[*choice];
-        breaker_ticket ticket = generation ? breaker_ticket(&target.breaker, *generation) : breaker_ticket{};
+        backend_ticket ticket = generation ? backend_ticket(target.state.get(), *generation) : backend_ticket{};
         ++target.requests;
         if (parser.get().count(http::field::host) == 0) {
             parser.get().set(http::field::host, target.config.host + ":" + std::to_string(target.config.port));

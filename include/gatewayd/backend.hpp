@@ -1,8 +1,7 @@
 #pragma once
 
-#include "gatewayd/circuit_breaker.hpp"
+#include "gatewayd/backend_state.hpp"
 #include "gatewayd/config.hpp"
-#include "gatewayd/health_state.hpp"
 #include "gatewayd/round_robin.hpp"
 #include "gatewayd/route_table.hpp"
 
@@ -24,24 +23,17 @@ struct idle_connection {
     steady_clock::time_point idle_since;
 };
 
-// One backend as one event loop sees it: where it is, whether it is up, whether its breaker
-// admits requests, its idle connections and its counters.
+// One backend as one event loop sees it: where it is, its idle connections and its counters;
+// its health and breaker are the process's (`state`, shared by every loop).
 struct backend {
-    backend(backend_config where, boost::asio::ip::tcp::endpoint address, const config& settings);
-
-    // Healthy and not refused by an open breaker (a half-open one may still be full).
-    bool available(steady_clock::time_point now);
-
-    // Takes new breaker and health-check settings on reload; state is kept when they are equal.
-    void reconfigure(const config& settings);
+    backend(backend_config where, boost::asio::ip::tcp::endpoint address, std::shared_ptr<backend_state> shared)
+        : config(std::move(where)), endpoint(address), state(std::move(shared)) {}
 
     backend_config config;
     boost::asio::ip::tcp::endpoint endpoint;
-    health_state health;
-    circuit_breaker breaker;
-    bool breaker_enabled = true;
+    std::shared_ptr<backend_state> state;
     bool retired = false;  // dropped by a reload: its health checks stop, its pool empties
-    bool checked = false;  // a health-check loop runs for it
+    bool checking = false; // this loop runs the backend's health checks
     std::vector<idle_connection> idle;  // most recently used last
     std::uint64_t requests = 0;   // tries sent to it
     std::uint64_t successes = 0;
@@ -67,7 +59,5 @@ struct backend_set {
     std::vector<backend_pool> route_pools;          // one per route, in route order
     route_table routes;
 };
-
-circuit_breaker::settings breaker_settings(const circuit_breaker_config& config);
 
 }  // namespace gw

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace gw {
 
@@ -76,24 +77,41 @@ private:
 std::string_view to_string(circuit_breaker::state value);
 
 // Reports an admitted request's outcome exactly once: success(), failure(), or, if neither was
-// called by the time it goes away, release().
-class breaker_ticket {
+// called by the time it goes away, release(). `Breaker` is circuit_breaker or anything with
+// its record() and release() (the process-wide, locked one of a backend).
+template <class Breaker>
+class basic_breaker_ticket {
 public:
-    breaker_ticket() = default;
-    breaker_ticket(circuit_breaker* breaker, std::uint64_t generation) : breaker_(breaker), generation_(generation) {}
-    breaker_ticket(breaker_ticket&& other) noexcept { *this = std::move(other); }
-    breaker_ticket& operator=(breaker_ticket&& other) noexcept;
-    breaker_ticket(const breaker_ticket&) = delete;
-    breaker_ticket& operator=(const breaker_ticket&) = delete;
-    ~breaker_ticket();
+    basic_breaker_ticket() = default;
+    basic_breaker_ticket(Breaker* breaker, std::uint64_t generation) : breaker_(breaker), generation_(generation) {}
+    basic_breaker_ticket(basic_breaker_ticket&& other) noexcept { *this = std::move(other); }
+    basic_breaker_ticket& operator=(basic_breaker_ticket&& other) noexcept {
+        if (this != &other) {
+            if (breaker_ != nullptr) breaker_->release(generation_, std::chrono::steady_clock::now());
+            breaker_ = std::exchange(other.breaker_, nullptr);
+            generation_ = other.generation_;
+        }
+        return *this;
+    }
+    basic_breaker_ticket(const basic_breaker_ticket&) = delete;
+    basic_breaker_ticket& operator=(const basic_breaker_ticket&) = delete;
+    ~basic_breaker_ticket() {
+        if (breaker_ != nullptr) breaker_->release(generation_, std::chrono::steady_clock::now());
+    }
 
     void success() { finish(true); }
     void failure() { finish(false); }
 
 private:
-    void finish(bool success);
-    circuit_breaker* breaker_ = nullptr;
+    void finish(bool success) {
+        if (breaker_ == nullptr) return;
+        std::exchange(breaker_, nullptr)->record(generation_, success, std::chrono::steady_clock::now());
+    }
+
+    Breaker* breaker_ = nullptr;
     std::uint64_t generation_ = 0;
 };
+
+using breaker_ticket = basic_breaker_ticket<circuit_breaker>;
 
 }  // namespace gw

@@ -31,7 +31,9 @@ struct idle_session
 // count, which the drain reads from the signal-handling loop).
 class gateway {
 public:
-    gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints);
+    // `registry` is the process's: every loop's gateway gets the same one.
+    gateway(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints,
+            std::shared_ptr<backend_registry> registry);
 
     boost::asio::io_context& io() { return io_; }
 
@@ -83,6 +85,7 @@ private:
     void start_health_checks();
 
     boost::asio::io_context& io_;
+    std::shared_ptr<backend_registry> registry_;
     std::shared_ptr<const config> settings_;
     std::shared_ptr<backend_set> backends_;
     upstream_pool pool_;
