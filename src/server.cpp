@@ -43,7 +43,9 @@ struct event_loop {
     }
 
     std::unique_ptr<gateway> state;
-    asio::io_context io{1};
+    // One thread runs this loop and only it touches the loop's sockets (other threads post to
+    // it), so the reactor's per-socket locks can go; the scheduler keeps its lock for those posts.
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::optional<tcp::acceptor> acceptor;
 };
 
