@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev
   redis-server                           # rate limiter store, and the tests' real Redis
   nginx-light wrk                        # the benchmark's peer and load generator
+  haproxy nghttp2-client                 # the benchmark's second peer; h2load for a constant rate
+  strace valgrind                        # system calls and instructions per request
+  dpkg-dev                               # dpkg-shlibdeps for the .deb's Depends
 )
 
 sudo_cmd=()
