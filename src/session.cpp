@@ -5,6 +5,7 @@
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/header_rewrite.hpp"
 #include "gatewayd/logging.hpp"
+#include "gatewayd/request_framing.hpp"
 #include "gatewayd/route_table.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -78,6 +79,7 @@ struct request_facts {
     bool keep_alive = false;
     bool expects_continue = false;
     std::string_view route = "-";       // the matched route's name, for the access log
+    std::string client;                 // who a trusted peer says the client is; empty: the peer
     std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
     bool rate_headers = false;
     std::uint64_t retry_after = 1;      // seconds, on a 503
@@ -481,7 +483,7 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
             } closer{upstream};
             bool reused = false;
             if (!fresh_only) {
-                if (auto pooled = owner.pool().acquire(target, steady_clock::now(), !parser.is_done())) {
+                if (auto pooled = owner.pool().acquire(target, steady_clock::now())) {
                     upstream.socket() = std::move(*pooled);
                     reused = true;
                 }
@@ -521,6 +523,13 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
             if (result.stage == exchange_stage::client_gone) {
                 if (result.client_error == http::error::body_limit) {
                     co_return co_await answer_with(client, gateway_error::body_too_large, facts, true, settings);
+                }
+                // A body the parser refused (a bad chunk): the backend got a request cut short,
+                // which it cannot take for a whole one; the client is told and disconnected.
+                const auto& ec = result.client_error;
+                if (ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+                    ec != http::error::partial_message && ec != http::error::end_of_stream) {
+                    co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
                 }
                 if (result.client_error == beast::error::timeout) {
                     // The body stalled past body_timeout; the stream is closed already.
@@ -583,24 +592,45 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
         facts.request_id.assign(id.data(), id.size());
     }
 
+    // Framing and target before anything else: a request we cannot forward in one unambiguous
+    // form is refused, and the connection closed, before it is counted, routed or sent on.
+    if (request.count(http::field::transfer_encoding) != 0) {
+        std::vector<std::string_view> codings;
+        auto [first, last] = request.equal_range(http::field::transfer_encoding);
+        for (auto it = first; it != last; ++it) codings.push_back(it->value());
+        if (!acceptable_transfer_encoding(codings, facts.version)) {
+            co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
+        }
+    }
+    if (request.method() != http::verb::connect) {
+        const auto form = normalize_target(request.target(), request.method() == http::verb::options);
+        if (!form) co_return co_await answer_with(client, gateway_error::bad_request, facts, true, settings);
+        if (!form->authority.empty()) {
+            request.target(form->path);
+            request.set(http::field::host, form->authority);
+        }
+    }
+
     const auto route_index = routing.routes.match(request.target(), request[http::field::host], request.method_string());
     const route_config* route = route_index ? &settings.routes[*route_index] : nullptr;
     if (route != nullptr) facts.route = route->name;
 
+    // Who the client is, for the limiter and the access log: the peer itself, or the address a
+    // trusted peer's X-Forwarded-For names (read before it is rewritten for the backend).
+    ip_address who = client.peer_address;
+    if (client.peer_trusted) {
+        std::string forwarded;
+        auto [first, last] = request.equal_range("X-Forwarded-For");
+        for (auto it = first; it != last; ++it) {
+            if (!forwarded.empty()) forwarded += ',';
+            forwarded += it->value();
+        }
+        who = client_identity(client.peer_address, forwarded, settings.client.trusted_proxies);
+        facts.client = to_string(who);
+    }
+
     const rate_limit_config limits = limits_for(settings, route);
     if (limits.enabled) {
-        // The client's own X-Forwarded-For, read before it is rewritten for the backend.
-        std::string forwarded;
-        if (client.peer_trusted) {
-            auto [first, last] = request.equal_range("X-Forwarded-For");
-            for (auto it = first; it != last; ++it) {
-                if (!forwarded.empty()) forwarded += ',';
-                forwarded += it->value();
-            }
-        }
-        const ip_address who = client.peer_trusted
-                                   ? client_identity(client.peer_address, forwarded, settings.client.trusted_proxies)
-                                   : client.peer_address;
         std::string key = limits.key_prefix + client_key(who);
         const auto outcome = co_await owner.limiter().check(std::move(key), limits, settings.redis);
         facts.rate = outcome.decision;
@@ -786,7 +816,8 @@ asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
         const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
         owner.metrics().observe(outcome.status, took);
         if (request_settings->log.access_log) {
-            log_access({client.peer_ip, facts.method, facts.target, outcome.status, outcome.backend, facts.route,
+            log_access({facts.client.empty() ? std::string_view(client.peer_ip) : std::string_view(facts.client),
+                        facts.method, facts.target, outcome.status, outcome.backend, facts.route,
                         took, facts.id()});
         }
         if (!outcome.keep_alive) break;

@@ -25,12 +25,12 @@ bool still_open(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-std::optional<asio::ip::tcp::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now, bool verify) {
+std::optional<asio::ip::tcp::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
     while (!target.idle.empty()) {
         idle_connection candidate = std::move(target.idle.back());
         target.idle.pop_back();
         if (now - candidate.idle_since < idle_timeout_ && candidate.socket.is_open() &&
-            (!verify || still_open(candidate.socket))) {
+            still_open(candidate.socket)) {
             return std::move(candidate.socket);
         }
         beast::error_code ignored;

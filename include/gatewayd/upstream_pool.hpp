@@ -16,13 +16,13 @@ public:
     upstream_pool(std::size_t max_idle_per_backend, duration idle_timeout)
         : max_idle_(max_idle_per_backend), idle_timeout_(idle_timeout) {}
 
-    // An idle connection that has not been idle longer than idle_timeout, if any. With
-    // `verify`, one the backend has already closed is skipped (one extra system call): for
-    // requests whose streamed body could not be sent again after a failed try.
+    // An idle connection that has not been idle longer than idle_timeout and has nothing to
+    // read, if any. One that has (EOF: the backend closed it; bytes: a response to nothing,
+    // which would be taken for the next request's answer) is closed: one non-blocking peek per
+    // reuse, the price of never relaying a poisoned connection.
     // Bare sockets: a session moves one into the tcp_stream it keeps for its whole life, since
     // constructing or moving a tcp_stream allocates.
-    std::optional<boost::asio::ip::tcp::socket> acquire(backend& target, steady_clock::time_point now,
-                                                        bool verify = false);
+    std::optional<boost::asio::ip::tcp::socket> acquire(backend& target, steady_clock::time_point now);
 
     // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
     void release(backend& target, boost::asio::ip::tcp::socket socket, steady_clock::time_point now);

@@ -21,3 +21,16 @@ TEST(LogEscape, TextCannotSplitOrForgeLines) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(LogEscape, JsonKeepsWellFormedUtf8AndEscapesEveryOtherHighByte) {
+    EXPECT_EQ(gw::json_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    EXPECT_EQ(gw::json_escape("/high\xff\xfe\x80"), "/high\\u00ff\\u00fe\\u0080");
+    EXPECT_EQ(gw::json_escape("\xc3"), "\\u00c3");                       // cut short
+    EXPECT_EQ(gw::json_escape("\xc0\xaf"), "\\u00c0\\u00af");            // overlong '/'
+    EXPECT_EQ(gw::json_escape("\xed\xa0\x80"), "\\u00ed\\u00a0\\u0080"); // a surrogate
+    EXPECT_EQ(gw::json_escape("\xf4\x90\x80\x80"), "\\u00f4\\u0090\\u0080\\u0080");  // above U+10FFFF
+}
+
+}  // namespace
