@@ -73,8 +73,8 @@ std::vector<hostile_case> hostile_cases() {
         // client, the rest must never reach anyone.
         {"ExtraResponseInTheSameWrite", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst" + extra,
          first_answer::relayed, "first"},
-        // BUG(hardening): this one and the next: bytes already waiting on an idle pooled connection
-        // are read as the next request's answer (upstream_pool::acquire checks only before a body).
+        // This one and the next once failed: bytes already waiting on an idle pooled connection were
+        // read as the next request's answer (the pool peeked only before sending a body).
         {"ExtraResponseALittleLater", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst" + extra,
          first_answer::relayed, "first", false, false, 200ms, "first"},
         {"ResponseBeforeTheRequestWasRead", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly",
@@ -236,7 +236,7 @@ std::string case_name(const ::testing::TestParamInfo<hostile_case>& info) { retu
 INSTANTIATE_TEST_SUITE_P(Responses, HostileBackendTest, ::testing::ValuesIn(hostile_cases()), case_name);
 
 // An idle pooled connection on which the backend sends an unsolicited response must be dropped,
-// not handed to the next request. BUG(hardening): fails now, see ExtraResponseALittleLater.
+// not handed to the next request.
 TEST(HostileBackendPoolTest, UnsolicitedBytesOnAnIdlePooledConnectionAreNeverRelayed) {
     temp_dir dir;
     std::atomic<int> served{0};

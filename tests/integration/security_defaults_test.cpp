@@ -272,13 +272,11 @@ TEST_F(SecurityDefaultsTest, TrustedPeerForwardedForNamesTheClient) {
     ASSERT_TRUE(wait_until([&] { return count_lines_containing(gateway.log_path(), "access client=") >= 5; }, 3s));
     const auto first_line = lines_containing(gateway.log_path(), "path=/headers");
     ASSERT_EQ(first_line.size(), 1u) << gateway.log();
-    // BUG(hardening), or a contract reading for the lead: the access log names the TCP peer even
-    // behind a trusted proxy (log_access gets client.peer_ip).
+    // The access log's client is the one the trusted peer vouches for, not the peer itself.
     EXPECT_NE(first_line.front().find("access client=203.0.113.7 "), std::string::npos) << first_line.front();
 }
 
-// BUG(hardening): json_escape copies bytes >= 0x80 as they are, so a target that is not UTF-8
-// makes a line that is not valid JSON.
+// Bytes that are not UTF-8 must be escaped too: a raw 0xff makes the line invalid JSON.
 TEST_F(SecurityDefaultsTest, JsonLogLinesStayOneValidObjectWhateverTheRequestHolds) {
     mock_backend backend(dir_);
     gateway_process gateway(dir_, {.backends = {backend.url()}, .log = "level: debug, format: json, access_log: true"});
