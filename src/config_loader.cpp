@@ -4,6 +4,7 @@
 #include "gatewayd/duration.hpp"
 
 #include <boost/url/parse.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -738,17 +739,44 @@ void config_reader::read_redis(const YAML::Node& node, const std::string& path, 
     read_mapping(node, path, fields);
 }
 
+// Notes where documents start without building them. yaml-cpp 0.7's LoadAll never returns on
+// some inputs (a lone ",": found by the config fuzzer), so at most two documents are looked at.
+class document_starts : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+    std::vector<YAML::Mark> marks;
+};
+
 }  // namespace
 
 config_result load_config_text(std::string_view yaml, const std::string& file_name) {
     config_reader reader{file_name};
     config value;
     try {
-        auto documents = YAML::LoadAll(std::string{yaml});
-        if (documents.size() > 1) {
-            reader.fail(documents[1].Mark(), "only one YAML document is allowed");
+        const std::string text{yaml};
+        std::istringstream stream{text};
+        YAML::Parser parser{stream};
+        document_starts starts;
+        for (int i = 0; i < 2 && parser.HandleNextDocument(starts); ++i) {
         }
-        if (!documents.empty()) reader.read_document(documents.front(), value);
+        if (starts.marks.size() > 1 && starts.marks[1].pos == starts.marks[0].pos) {
+            // A "document" that consumed nothing: text yaml-cpp cannot read as YAML at all.
+            reader.fail(starts.marks[0], "invalid YAML: no document can be read here");
+        } else if (starts.marks.size() > 1) {
+            reader.fail(starts.marks[1], "only one YAML document is allowed");
+        } else {
+            // An empty file is no document: the defaults, as before.
+            if (!starts.marks.empty()) reader.read_document(YAML::Load(text), value);
+        }
     } catch (const YAML::Exception& e) {
         reader.fail(e.mark, "invalid YAML: " + e.msg);
     }

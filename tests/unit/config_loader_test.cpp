@@ -533,8 +533,15 @@ TEST(load_config, reports_yaml_syntax_errors_with_their_position) {
 }
 
 TEST(load_config, reports_a_second_document) {
+    // The position is the second document's "---".
     EXPECT_EQ(load_errors("threads: 1\n---\nthreads: 2\n"),
-              (errors{"gw.yaml:3:1: only one YAML document is allowed"}));
+              (errors{"gw.yaml:2:1: only one YAML document is allowed"}));
+}
+
+TEST(load_config, text_that_is_no_yaml_at_all_is_an_error_not_a_hang) {
+    // yaml-cpp 0.7's LoadAll never returns on these (found by the config fuzzer).
+    EXPECT_EQ(load_errors(","), (errors{"gw.yaml:1:1: invalid YAML: no document can be read here"}));
+    EXPECT_FALSE(load_errors(",,\n,").empty());
 }
 
 TEST(load_config, reads_routes) {

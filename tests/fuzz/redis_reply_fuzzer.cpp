@@ -1,0 +1,107 @@
+// The Redis reply reader fed arbitrary bytes: never crash, and the replies (and whether the
+// stream is refused) are the same whatever the split into reads. Input: byte 1 seeds the split,
+// the rest is the stream. The same bytes split on '\n' are also sent as a command, whose RESP
+// encoding must read back as the array of its arguments.
+#include "fuzz_check.hpp"
+
+#include "gatewayd/redis_protocol.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+struct decoded {
+    std::vector<gw::redis_reply> replies;
+    bool failed = false;
+};
+
+bool same(const gw::redis_reply& a, const gw::redis_reply& b) {
+    if (a.type != b.type || a.integer != b.integer || a.text != b.text || a.elements.size() != b.elements.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.elements.size(); ++i) {
+        if (!same(a.elements[i], b.elements[i])) return false;
+    }
+    return true;
+}
+
+bool same(const decoded& a, const decoded& b) {
+    if (a.failed != b.failed || a.replies.size() != b.replies.size()) return false;
+    for (std::size_t i = 0; i < a.replies.size(); ++i) {
+        if (!same(a.replies[i], b.replies[i])) return false;
+    }
+    return true;
+}
+
+void drain(gw::reply_reader& reader, decoded& out) {
+    while (auto reply = reader.next()) {
+        // What the rate limiter does with every reply it gets.
+        (void)gw::decode_window_reply(*reply);
+        (void)gw::is_noscript(*reply);
+        out.replies.push_back(std::move(*reply));
+    }
+    out.failed = out.failed || reader.failed();
+}
+
+// Feeds `stream` in chunks of the given sizes (cycled), taking replies out after each read as
+// the client does.
+decoded decode(std::string_view stream, const std::vector<std::size_t>& chunks) {
+    gw::reply_reader reader;
+    decoded out;
+    for (std::size_t i = 0; !stream.empty() && !out.failed; ++i) {
+        const std::size_t n = std::min(stream.size(), chunks[i % chunks.size()]);
+        if (!reader.feed(stream.substr(0, n))) out.failed = true;
+        stream.remove_prefix(n);
+        drain(reader, out);
+    }
+    drain(reader, out);
+    return out;
+}
+
+std::vector<std::size_t> split_from(std::uint8_t seed) {
+    std::vector<std::size_t> chunks;
+    std::uint32_t state = seed * 2654435761u + 1;
+    for (int i = 0; i < 16; ++i) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        chunks.push_back(1 + state % 24);
+    }
+    return chunks;
+}
+
+void check_command_round_trip(std::string_view text) {
+    std::vector<std::string_view> args;
+    while (!text.empty() && args.size() < 32) {
+        const auto end = text.find('\n');
+        args.push_back(text.substr(0, end));
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    }
+    if (args.empty()) return;
+    const std::string command = gw::format_command(args);
+    gw::reply_reader reader;
+    FUZZ_CHECK(reader.feed(command));
+    const auto reply = reader.next();
+    FUZZ_CHECK(reply && reply->type == gw::redis_reply::kind::array && reply->elements.size() == args.size());
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        FUZZ_CHECK(reply->elements[i].type == gw::redis_reply::kind::string && reply->elements[i].text == args[i]);
+    }
+    FUZZ_CHECK(!reader.next() && !reader.failed());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::string_view stream{reinterpret_cast<const char*>(data) + 1, size - 1};
+    const decoded whole = decode(stream, {stream.size() + 1});
+    const decoded byte_by_byte = decode(stream, {1});
+    const decoded split = decode(stream, split_from(data[0]));
+    FUZZ_CHECK(same(whole, byte_by_byte));
+    FUZZ_CHECK(same(whole, split));
+    check_command_round_trip(stream);
+    return 0;
+}
