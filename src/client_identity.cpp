@@ -1,18 +1,10 @@
 #include "gatewayd/client_identity.hpp"
 
+#include "gatewayd/optional_whitespace.hpp"
+
 #include <algorithm>
 
 namespace gw {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
 
 bool is_trusted_proxy(const ip_address& peer, const std::vector<ip_network>& trusted_proxies) {
     return std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
@@ -26,7 +18,7 @@ ip_address client_identity(const ip_address& peer, std::string_view forwarded_fo
     std::string_view rest = forwarded_for;
     while (!rest.empty()) {
         const auto comma = rest.rfind(',');
-        const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        const std::string_view entry = trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
         if (entry.empty()) continue;
         const auto address = parse_ip_address(entry);

@@ -1,5 +1,7 @@
 #include "gatewayd/header_rewrite.hpp"
 
+#include "gatewayd/optional_whitespace.hpp"
+
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
@@ -18,18 +20,12 @@ constexpr std::array hop_by_hop{
     http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade,
 };
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Joins every occurrence of a header with ", ", as RFC 9110 allows for list-valued fields.
 std::string joined_values(const header_fields& fields, std::string_view name) {
     std::string joined;
     auto [first, last] = fields.equal_range(name);
     for (auto it = first; it != last; ++it) {
-        const std::string_view value = trim(it->value());
+        const std::string_view value = trim_ows(it->value());
         if (value.empty()) continue;
         if (!joined.empty()) joined += ", ";
         joined += value;
@@ -53,7 +49,7 @@ void remove_hop_by_hop(header_fields& fields) {
             std::string_view rest = it->value();
             while (!rest.empty()) {
                 const auto comma = rest.find(',');
-                const std::string_view token = trim(rest.substr(0, comma));
+                const std::string_view token = trim_ows(rest.substr(0, comma));
                 if (!token.empty() && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "close")) {
                     named.emplace_back(token);
                 }
@@ -66,7 +62,7 @@ void remove_hop_by_hop(header_fields& fields) {
 }
 
 std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip) {
-    const std::string_view chain = trim(incoming);
+    const std::string_view chain = trim_ows(incoming);
     if (!peer_trusted || chain.empty()) return std::string(peer_ip);
     std::string value;
     value.reserve(chain.size() + 2 + peer_ip.size());

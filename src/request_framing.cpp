@@ -1,17 +1,13 @@
 #include "gatewayd/request_framing.hpp"
 
+#include "gatewayd/optional_whitespace.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace gw {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool iequal(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -32,7 +28,7 @@ bool acceptable_transfer_encoding(const std::vector<std::string_view>& values, u
     for (std::string_view rest : values) {
         for (;;) {
             const auto comma = rest.find(',');
-            const std::string_view token = trim(rest.substr(0, comma));
+            const std::string_view token = trim_ows(rest.substr(0, comma));
             if (!token.empty()) {
                 if (!iequal(token, "chunked")) return false;
                 ++chunked;

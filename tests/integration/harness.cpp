@@ -767,6 +767,13 @@ http_response gateway_process::request(std::string_view method, std::string_view
     return connection.request(method, target, headers, body);
 }
 
+http_response gateway_process::settled_get(const std::string& target) const {
+    auto response = request("GET", target);
+    const bool logged = wait_until(
+        [&] { return count_lines_containing(log_path(), " path=" + target + " status=") == 1; }, 2s, 2ms);
+    EXPECT_TRUE(logged) << "no access-log line for " << target;
+    return response;
+}
 
 raw_tcp_server::raw_tcp_server(std::string reply) : reply_(std::move(reply)) {
     listen_fd_ = listen_loopback(port_);

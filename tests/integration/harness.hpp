@@ -268,6 +268,9 @@ public:
     http_response request(std::string_view method, std::string_view target,
                           const std::vector<std::pair<std::string, std::string>>& headers = {},
                           std::string_view body = {}) const;
+    // A GET on a fresh connection that returns once the access line for `target` is logged: the
+    // outcome is recorded (breaker, health) before the next request. Needs a text access log.
+    http_response settled_get(const std::string& target) const;
     std::optional<std::uint64_t> peak_rss_kib() const { return proc_status_kib(pid(), "VmHWM"); }
 
 private:

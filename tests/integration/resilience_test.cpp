@@ -30,16 +30,6 @@ class ResilienceTest : public ::testing::Test {
 protected:
     temp_dir dir_;
 
-    // One GET on a fresh connection; returns once the gateway has logged its access line, so the
-    // breaker has recorded the outcome (and logged any state change) before the next request.
-    static http_response settled_get(const gateway_process& gateway, const std::string& target) {
-        auto response = gateway.request("GET", target);
-        const bool logged = wait_until(
-            [&] { return count_lines_containing(gateway.log_path(), " path=" + target + " status=") == 1; }, 2s, 2ms);
-        EXPECT_TRUE(logged) << "no access-log line for " << target;
-        return response;
-    }
-
     static std::size_t log_count(const gateway_process& gateway, const std::string& needle) {
         return count_lines_containing(gateway.log_path(), needle);
     }
@@ -52,7 +42,7 @@ protected:
         steady::time_point fifth_500{};
         for (int i = 0; i < 10; ++i) {
             const auto target = "/closed/" + std::to_string(i);
-            const auto response = settled_get(gateway, target);
+            const auto response = gateway.settled_get(target);
             if (response.status == 500) {
                 EXPECT_EQ(port_of(response), std::to_string(a.port())) << describe(response);
                 if (++failed == 5) fifth_500 = steady::now();
@@ -89,7 +79,7 @@ TEST_F(ResilienceTest, BreakerOpensAfterFiveFailuresAndOneFailingHalfOpenProbeRe
     const auto deadline = steady::now() + 3s;
     while (steady::now() < deadline && log_count(gateway, half_open_to_open) == 0) {
         const auto target = "/open/" + std::to_string(sent++);
-        const auto response = settled_get(gateway, target);
+        const auto response = gateway.settled_get(target);
         if (response.status == 500 && port_of(response) == std::to_string(a.port())) {
             if (++probes == 1) {
                 probe_seen = steady::now();
@@ -113,7 +103,7 @@ TEST_F(ResilienceTest, BreakerOpensAfterFiveFailuresAndOneFailingHalfOpenProbeRe
     // Open again: nothing reaches A.
     const auto reopened = steady::now();
     for (int i = 0; i < 10; ++i) {
-        const auto response = settled_get(gateway, "/reopened/" + std::to_string(i));
+        const auto response = gateway.settled_get("/reopened/" + std::to_string(i));
         EXPECT_EQ(response.status, 200) << describe(response);
         EXPECT_EQ(port_of(response), std::to_string(b.port()));
     }
@@ -147,7 +137,7 @@ TEST_F(ResilienceTest, BreakerClosesAfterThreeSuccessfulHalfOpenProbes) {
     const auto deadline = steady::now() + 3s;
     while (steady::now() < deadline && log_count(gateway, closed_line) == 0) {
         const auto target = "/recover/" + std::to_string(sent++);
-        const auto response = settled_get(gateway, target);
+        const auto response = gateway.settled_get(target);
         ASSERT_EQ(response.status, 200) << target << ":\n" << describe(response);
         if (port_of(response) == std::to_string(a_port)) {
             if (++a_answers == 1) first_probe = steady::now();
@@ -168,7 +158,7 @@ TEST_F(ResilienceTest, BreakerClosesAfterThreeSuccessfulHalfOpenProbes) {
 
     // Closed: round robin over both again.
     for (int i = 0; i < 10; ++i) {
-        const auto response = settled_get(gateway, "/closed-again/" + std::to_string(i));
+        const auto response = gateway.settled_get("/closed-again/" + std::to_string(i));
         EXPECT_EQ(response.status, 200) << describe(response);
     }
     EXPECT_EQ(a->request_count("/closed-again/"), 5u);
@@ -284,7 +274,7 @@ TEST_F(ResilienceTest, AllBreakersOpenAnswer503FastWithoutConnecting) {
                                             "open_timeout: 30s, half_open_max_requests: 3, interval: 60s}\n"});
     for (int i = 0; i < 10; ++i) {
         const auto target = "/fail/" + std::to_string(i);
-        const auto response = settled_get(gateway, target);
+        const auto response = gateway.settled_get(target);
         ASSERT_EQ(response.status, 500) << target << ":\n" << describe(response);
     }
     EXPECT_EQ(first.connections(), 5u);

@@ -16,15 +16,6 @@ constexpr std::string_view http_500_close =
 class ThreadsTest : public ::testing::Test {
 protected:
     temp_dir dir_;
-
-    // One GET, returning once its access line is logged (its outcome is recorded by then).
-    static http_response settled_get(const gateway_process& gateway, const std::string& target) {
-        auto response = gateway.request("GET", target);
-        const bool logged = wait_until(
-            [&] { return count_lines_containing(gateway.log_path(), " path=" + target + " status=") == 1; }, 2s, 2ms);
-        EXPECT_TRUE(logged) << "no access-log line for " << target;
-        return response;
-    }
 };
 
 TEST_F(ThreadsTest, OneBreakerForTheWholeProcessTripsOnceAfterFiveFailures) {
@@ -38,7 +29,7 @@ TEST_F(ThreadsTest, OneBreakerForTheWholeProcessTripsOnceAfterFiveFailures) {
     int failures = 0;
     int refused = 0;
     for (int i = 0; i < 24; ++i) {
-        const auto response = settled_get(gateway, "/t/" + std::to_string(i));
+        const auto response = gateway.settled_get("/t/" + std::to_string(i));
         if (response.status == 500) ++failures;
         if (is_error_response(response, 503, "no_backend")) ++refused;
     }
@@ -62,7 +53,7 @@ TEST_F(ThreadsTest, ABackendMarkedDownByOneLoopIsDownForEveryLoop) {
                                    .extra = "threads: 2\n",
                                    .admin = admin_listen(admin_port)});
     for (int i = 0; i < 24; ++i) {
-        const auto response = settled_get(gateway, "/d/" + std::to_string(i));
+        const auto response = gateway.settled_get("/d/" + std::to_string(i));
         ASSERT_EQ(response.status, 200) << describe(response);
     }
     EXPECT_EQ(alive.request_count("/d/"), 24u);
