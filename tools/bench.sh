@@ -932,6 +932,9 @@ Written by \`$self --write-docs\` on $date_utc. A report, not a test: nothing he
 anywhere, and figures from a shared VM move by several percent between runs; compare peers
 within one run, not across runs.
 
+What the figures come from, what limits the targets this run misses and what was tried is in
+[performance-analysis.md](performance-analysis.md) (written by hand, not by this script).
+
 - command: \`$cmdline\`
 - machine: $ncpu CPUs, $cpu_model, Linux $kernel
 - versions: nginx $nginx_version, HAProxy $haproxy_version, Redis $redis_version, wrk $wrk_version,
