@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 
 namespace gw {
@@ -52,7 +54,36 @@ reply_reader::reply_reader() : reader_(redisReaderCreate()) {}
 
 reply_reader::~reply_reader() { redisReaderFree(reader_); }
 
+bool has_oversized_array_header(std::string_view bytes) {
+    constexpr std::size_t too_many_digits = 7;  // 1,000,000 elements and more
+    for (auto star = bytes.find('*'); star != std::string_view::npos; star = bytes.find('*', star + 1)) {
+        std::size_t digits = 0;
+        while (star + 1 + digits < bytes.size() && bytes[star + 1 + digits] >= '0' && bytes[star + 1 + digits] <= '9') {
+            ++digits;
+        }
+        if (digits >= too_many_digits) return true;
+    }
+    return false;
+}
+
 bool reply_reader::feed(std::string_view bytes) {
+    if (failed_) return false;
+    constexpr std::size_t kept = 15;  // within std::string's inline buffer
+    // The previous feed's last bytes before this one's first: a header split across two feeds.
+    std::array<char, 2 * kept> seam{};
+    const std::size_t head = std::min(bytes.size(), kept);
+    std::copy(tail_.begin(), tail_.end(), seam.begin());
+    std::copy_n(bytes.begin(), head, seam.begin() + static_cast<std::ptrdiff_t>(tail_.size()));
+    if (has_oversized_array_header({seam.data(), tail_.size() + head}) || has_oversized_array_header(bytes)) {
+        failed_ = true;
+        return false;
+    }
+    if (bytes.size() >= kept) {
+        tail_.assign(bytes.substr(bytes.size() - kept));
+    } else {
+        tail_.append(bytes);
+        if (tail_.size() > kept) tail_.erase(0, tail_.size() - kept);
+    }
     if (redisReaderFeed(reader_, bytes.data(), bytes.size()) != REDIS_OK) failed_ = true;
     return !failed_;
 }

@@ -41,7 +41,14 @@ public:
 private:
     redisReader* reader_;
     bool failed_ = false;
+    std::string tail_;  // the last bytes fed, so a header split across feeds is still seen
 };
+
+// An array header ("*N") of a million elements or more anywhere in `bytes`. hiredis 0.14
+// allocates an array header's elements before they arrive (found by the Redis reply fuzzer:
+// "*404444444" asks for 3 GB); our replies have at most a few elements, so such a header means
+// the stream is not one of ours.
+bool has_oversized_array_header(std::string_view bytes);
 
 // The fixed-window script: count and expiry in one step, so no key is ever left without a TTL
 // (also repairs a key that somehow lost its TTL). KEYS[1] = key, ARGV[1] = window in ms.

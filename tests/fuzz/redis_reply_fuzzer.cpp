@@ -82,6 +82,9 @@ void check_command_round_trip(std::string_view text) {
     }
     if (args.empty()) return;
     const std::string command = gw::format_command(args);
+    // The reader refuses any "*<7+ digits>" without parsing around it (hiredis would allocate
+    // that many elements); our replies never hold such text, a fuzzed bulk string may.
+    if (gw::has_oversized_array_header(command)) return;
     gw::reply_reader reader;
     FUZZ_CHECK(reader.feed(command));
     const auto reply = reader.next();

@@ -56,3 +56,36 @@ TEST(RedisProtocol, WindowReplyMustBeTwoIntegers) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReplyReader, AnArrayHeaderOfAMillionElementsFailsTheStreamBeforeHiredisAllocatesIt) {
+    EXPECT_FALSE(gw::has_oversized_array_header("*2\r\n:1\r\n:5000\r\n"));
+    EXPECT_FALSE(gw::has_oversized_array_header("*999999\r\n"));
+    EXPECT_TRUE(gw::has_oversized_array_header("*1000000\r\n"));
+    EXPECT_TRUE(gw::has_oversized_array_header("+OK\r\n*404444444\r\n"));
+
+    gw::reply_reader reader;
+    EXPECT_FALSE(reader.feed("*404444444\r\n"));
+    EXPECT_TRUE(reader.failed());
+    EXPECT_FALSE(reader.next().has_value());
+}
+
+TEST(ReplyReader, AHugeArrayHeaderSplitAcrossFeedsIsSeenToo) {
+    gw::reply_reader reader;
+    EXPECT_TRUE(reader.feed(":1\r\n*4044"));
+    EXPECT_FALSE(reader.feed("44444\r\n"));
+    EXPECT_TRUE(reader.failed());
+}
+
+TEST(ReplyReader, OrdinaryRepliesStillDecodeOneByteAtATime) {
+    gw::reply_reader reader;
+    const std::string_view stream = "*2\r\n:3\r\n:59000\r\n";
+    for (const char byte : stream) ASSERT_TRUE(reader.feed(std::string_view(&byte, 1)));
+    const auto reply = reader.next();
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_EQ(reply->elements.size(), 2u);
+    EXPECT_EQ(reply->elements[1].integer, 59000);
+}
+
+}  // namespace
