@@ -54,29 +54,40 @@ reply_reader::reply_reader() : reader_(redisReaderCreate()) {}
 
 reply_reader::~reply_reader() { redisReaderFree(reader_); }
 
-bool has_oversized_array_header(std::string_view bytes) {
+std::size_t oversized_array_header_at(std::string_view bytes) {
     constexpr std::size_t too_many_digits = 7;  // 1,000,000 elements and more
     for (auto star = bytes.find('*'); star != std::string_view::npos; star = bytes.find('*', star + 1)) {
         std::size_t digits = 0;
         while (star + 1 + digits < bytes.size() && bytes[star + 1 + digits] >= '0' && bytes[star + 1 + digits] <= '9') {
             ++digits;
         }
-        if (digits >= too_many_digits) return true;
+        if (digits >= too_many_digits) return star;
     }
-    return false;
+    return std::string_view::npos;
+}
+
+bool has_oversized_array_header(std::string_view bytes) {
+    return oversized_array_header_at(bytes) != std::string_view::npos;
 }
 
 bool reply_reader::feed(std::string_view bytes) {
-    if (failed_) return false;
+    if (failed_ || refused_) return false;
     constexpr std::size_t kept = 15;  // within std::string's inline buffer
     // The previous feed's last bytes before this one's first: a header split across two feeds.
     std::array<char, 2 * kept> seam{};
     const std::size_t head = std::min(bytes.size(), kept);
     std::copy(tail_.begin(), tail_.end(), seam.begin());
     std::copy_n(bytes.begin(), head, seam.begin() + static_cast<std::ptrdiff_t>(tail_.size()));
-    if (has_oversized_array_header({seam.data(), tail_.size() + head}) || has_oversized_array_header(bytes)) {
-        failed_ = true;
+    // Only a header that starts in the earlier bytes is the seam's; one in these bytes is below.
+    if (oversized_array_header_at({seam.data(), tail_.size() + head}) < tail_.size()) {
+        refused_ = true;
         return false;
+    }
+    // Replies before the header still come out of next(); the stream fails after them, the same
+    // whether the bytes came at once or a few at a time.
+    if (const auto at = oversized_array_header_at(bytes); at != std::string_view::npos) {
+        bytes = bytes.substr(0, at);
+        refused_ = true;
     }
     if (bytes.size() >= kept) {
         tail_.assign(bytes.substr(bytes.size() - kept));
@@ -84,8 +95,8 @@ bool reply_reader::feed(std::string_view bytes) {
         tail_.append(bytes);
         if (tail_.size() > kept) tail_.erase(0, tail_.size() - kept);
     }
-    if (redisReaderFeed(reader_, bytes.data(), bytes.size()) != REDIS_OK) failed_ = true;
-    return !failed_;
+    if (!bytes.empty() && redisReaderFeed(reader_, bytes.data(), bytes.size()) != REDIS_OK) failed_ = true;
+    return !failed_ && !refused_;
 }
 
 std::optional<redis_reply> reply_reader::next() {
@@ -94,7 +105,10 @@ std::optional<redis_reply> reply_reader::next() {
         failed_ = true;
         return std::nullopt;
     }
-    if (raw == nullptr) return std::nullopt;
+    if (raw == nullptr) {
+        if (refused_) failed_ = true;
+        return std::nullopt;
+    }
     auto reply = copy_reply(*static_cast<redisReply*>(raw));
     freeReplyObject(raw);
     return reply;

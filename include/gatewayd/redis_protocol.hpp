@@ -36,11 +36,12 @@ public:
     bool feed(std::string_view bytes);
     // The next complete reply, if one has arrived; sets failed() on a protocol error.
     std::optional<redis_reply> next();
-    bool failed() const { return failed_; }
+    bool failed() const { return failed_ || refused_; }
 
 private:
     redisReader* reader_;
     bool failed_ = false;
+    bool refused_ = false;  // an oversized array header came: fail once the replies before it are out
     std::string tail_;  // the last bytes fed, so a header split across feeds is still seen
 };
 
