@@ -78,15 +78,14 @@ bool reply_reader::feed(std::string_view bytes) {
     const std::size_t head = std::min(bytes.size(), kept);
     std::copy(tail_.begin(), tail_.end(), seam.begin());
     std::copy_n(bytes.begin(), head, seam.begin() + static_cast<std::ptrdiff_t>(tail_.size()));
-    // Only a header that starts in the earlier bytes is the seam's; one in these bytes is below.
-    if (oversized_array_header_at({seam.data(), tail_.size() + head}) < tail_.size()) {
+    // hiredis gets exactly the bytes before an oversized header's seventh digit, wherever the
+    // feeds were split, so the replies before it and the failure are the same for any split.
+    constexpr std::size_t seventh_digit = 7;  // offset from the '*'
+    if (const auto at = oversized_array_header_at({seam.data(), tail_.size() + head}); at < tail_.size()) {
+        bytes = bytes.substr(0, at + seventh_digit - tail_.size());
         refused_ = true;
-        return false;
-    }
-    // Replies before the header still come out of next(); the stream fails after them, the same
-    // whether the bytes came at once or a few at a time.
-    if (const auto at = oversized_array_header_at(bytes); at != std::string_view::npos) {
-        bytes = bytes.substr(0, at);
+    } else if (const auto in_bytes = oversized_array_header_at(bytes); in_bytes != std::string_view::npos) {
+        bytes = bytes.substr(0, in_bytes + seventh_digit);
         refused_ = true;
     }
     if (bytes.size() >= kept) {
