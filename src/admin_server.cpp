@@ -22,7 +22,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using net::nothrow;
 constexpr auto admin_timeout = std::chrono::seconds(10);
 
 struct admin_answer {
@@ -57,20 +57,20 @@ admin_answer answer(const http::request<http::string_body>& request, gateway& ow
     return {http::status::not_found, "application/json", R"({"error":"not_found","message":"Not Found"})"};
 }
 
-asio::awaitable<metrics_sample> sample_loop(gateway& loop) { co_return loop.sample(); }
+net::awaitable<metrics_sample> sample_loop(gateway& loop) { co_return loop.sample(); }
 
 // Each loop's counters are read on that loop's own thread, then summed here.
-asio::awaitable<std::string> gather_metrics(std::vector<gateway*> loops) {
+net::awaitable<std::string> gather_metrics(std::vector<gateway*> loops) {
     metrics_sample total;
     for (gateway* loop : loops) {
-        const auto sample = co_await asio::co_spawn(loop->io(), sample_loop(*loop), asio::use_awaitable);
+        const auto sample = co_await asio::co_spawn(loop->io(), sample_loop(*loop), net::use_awaitable);
         total.merge(sample);
     }
     co_return render_metrics(total, sample_process());
 }
 
-asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner, std::vector<gateway*> loops) {
-    beast::tcp_stream stream(std::move(socket));
+net::awaitable<void> serve_admin(net::socket socket, gateway& owner, std::vector<gateway*> loops) {
+    net::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(16 * 1024);
     for (;;) {
         http::request_parser<http::string_body> parser;
@@ -107,9 +107,9 @@ asio::awaitable<void> serve_admin(tcp::socket socket, gateway& owner, std::vecto
 
 }  // namespace
 
-asio::awaitable<void> run_admin(tcp::acceptor& acceptor, gateway& owner, std::vector<gateway*> loops) {
+net::awaitable<void> run_admin(net::acceptor& acceptor, gateway& owner, std::vector<gateway*> loops) {
     // A named callable: GCC 12 double-frees temporaries built inside a co_await expression.
-    const auto serve = [&owner, &loops](tcp::socket socket) {
+    const auto serve = [&owner, &loops](net::socket socket) {
         asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner, loops), asio::detached);
     };
     co_await accept_connections(acceptor, "admin", serve);

@@ -18,12 +18,12 @@ namespace beast = boost::beast;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using net::nothrow;
 
 // One probe on its own connection, under one deadline: good when a 2xx or 3xx status line
 // comes back within `timeout`.
-asio::awaitable<bool> probe(const backend& target, std::string request, duration timeout) {
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
+net::awaitable<bool> probe(const backend& target, std::string request, duration timeout) {
+    net::tcp_stream stream(co_await asio::this_coro::executor);
     stream.expires_after(timeout);
     if (auto [ec] = co_await stream.async_connect(target.endpoint, nothrow); ec) co_return false;
     if (auto [ec, n] = co_await asio::async_write(stream, asio::buffer(request), nothrow); ec) co_return false;
@@ -38,8 +38,8 @@ asio::awaitable<bool> probe(const backend& target, std::string request, duration
 
 }  // namespace
 
-asio::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+net::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target) {
+    net::steady_timer timer(co_await asio::this_coro::executor);
     // Settings are read afresh every round so that a reload applies to a running loop.
     while (!owner.draining() && !target->retired && owner.settings()->health_check.enabled) {
         const auto settings = owner.settings();

@@ -46,7 +46,7 @@ window_count rate_limiter::count_in_memory(const std::string& key, std::chrono::
     return count_request(found->second, now, window);
 }
 
-boost::asio::awaitable<limit_outcome> rate_limiter::check(std::string key, const rate_limit_config& limits,
+net::awaitable<limit_outcome> rate_limiter::check(std::string key, const rate_limit_config& limits,
                                                           const redis_config& settings) {
     const auto now = steady_clock::now();
     // Exact for a fixed window: once over, the key stays over until its window ends.

@@ -19,7 +19,7 @@ using steady_clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using net::nothrow;
 constexpr auto first_backoff = std::chrono::milliseconds(100);
 constexpr auto max_backoff = std::chrono::seconds(2);
 
@@ -28,7 +28,7 @@ constexpr auto max_backoff = std::chrono::seconds(2);
 // Lives in the frame of the coroutine waiting for the reply; the reader fills it in order.
 struct redis_client::waiter {
     explicit waiter(asio::io_context& io) : timer(io) {}
-    asio::steady_timer timer;
+    net::steady_timer timer;
     std::optional<redis_reply> reply;
     bool done = false;
 };
@@ -46,9 +46,9 @@ redis_client::~redis_client() {
 
 void redis_client::start() { asio::co_spawn(io_, keep_connected(), asio::detached); }
 
-asio::awaitable<void> redis_client::keep_connected() {
+net::awaitable<void> redis_client::keep_connected() {
     auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
-    asio::steady_timer pause(io_);
+    net::steady_timer pause(io_);
     for (;;) {
         if (co_await connect_once()) {
             backoff = first_backoff;
@@ -61,10 +61,10 @@ asio::awaitable<void> redis_client::keep_connected() {
     }
 }
 
-asio::awaitable<bool> redis_client::connect_once() {
+net::awaitable<bool> redis_client::connect_once() {
     const auto epoch = ++epoch_;
     state_ = state::connecting;
-    tcp::resolver resolver(io_);
+    net::resolver resolver(io_);
     auto [resolve_ec, results] = co_await resolver.async_resolve(settings_.endpoint.host,
                                                                  std::to_string(settings_.endpoint.port), nothrow);
     if (resolve_ec) {
@@ -121,7 +121,7 @@ asio::awaitable<bool> redis_client::connect_once() {
     co_return true;
 }
 
-asio::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
+net::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
     std::array<char, 16 * 1024> buffer{};
     while (epoch == epoch_ && stream_) {
         auto [ec, n] = co_await stream_->async_read_some(asio::buffer(buffer), nothrow);
@@ -151,7 +151,7 @@ asio::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
     }
 }
 
-asio::awaitable<void> redis_client::flush(std::uint64_t epoch) {
+net::awaitable<void> redis_client::flush(std::uint64_t epoch) {
     // Everything queued until this runs leaves in one write. The batch lives in this frame, so a
     // write cut short by a reconnect never shares a buffer with the next connection's writes.
     std::string batch;
@@ -169,7 +169,7 @@ asio::awaitable<void> redis_client::flush(std::uint64_t epoch) {
     if (epoch == epoch_) writing_ = false;
 }
 
-asio::awaitable<std::optional<redis_reply>> redis_client::execute(std::string command,
+net::awaitable<std::optional<redis_reply>> redis_client::execute(std::string command,
                                                                   steady_clock::time_point deadline) {
     if (state_ == state::down || !stream_) co_return std::nullopt;
     waiter w(io_);
@@ -213,7 +213,7 @@ void redis_client::fail_connection(const std::string& reason) {
     connection_lost_.cancel();
 }
 
-asio::awaitable<std::optional<window_count>> redis_client::count_window(std::string key,
+net::awaitable<std::optional<window_count>> redis_client::count_window(std::string key,
                                                                         std::chrono::milliseconds window) {
     if (state_ != state::ready) co_return std::nullopt;
     const auto deadline = steady_clock::now() + settings_.timeout;

@@ -27,7 +27,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using net::nothrow;
 
 // One event loop with its own listener (SO_REUSEPORT spreads connections across loops).
 // The state outlives the io_context: destroying the context destroys suspended sessions,
@@ -46,7 +46,7 @@ struct event_loop {
     // One thread runs this loop and only it touches the loop's sockets (other threads post to
     // it), so the reactor's per-socket locks can go; the scheduler keeps its lock for those posts.
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-    std::optional<tcp::acceptor> acceptor;
+    std::optional<net::acceptor> acceptor;
 };
 
 std::optional<tcp::endpoint> resolve(const std::string& host, std::uint16_t port, std::string& error) {
@@ -63,8 +63,8 @@ std::optional<tcp::endpoint> resolve(const std::string& host, std::uint16_t port
 }
 
 // Idle upstream connections older than upstream.idle_timeout are closed in the background.
-asio::awaitable<void> sweep_pools(gateway& owner) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+net::awaitable<void> sweep_pools(gateway& owner) {
+    net::steady_timer timer(co_await asio::this_coro::executor);
     while (!owner.draining()) {
         timer.expires_after(std::chrono::seconds(1));
         co_await timer.async_wait(nothrow);
@@ -74,7 +74,7 @@ asio::awaitable<void> sweep_pools(gateway& owner) {
 }
 
 // Closes the listeners, lets requests in flight finish up to shutdown_timeout, then stops.
-asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, duration shutdown_timeout) {
+net::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, duration shutdown_timeout) {
     for (auto& loop : loops) {
         asio::post(loop->io, [&loop = *loop] {
             boost::system::error_code ignored;
@@ -82,7 +82,7 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<event_loop>>& loops, dur
             loop.state->begin_drain();
         });
     }
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+    net::steady_timer timer(co_await asio::this_coro::executor);
     const auto deadline = steady_clock::now() + shutdown_timeout;
     for (;;) {
         std::size_t busy = 0;
@@ -174,7 +174,7 @@ std::shared_ptr<const config> reload(std::vector<std::unique_ptr<event_loop>>& l
     return applied;
 }
 
-asio::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std::unique_ptr<event_loop>>& loops,
+net::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std::unique_ptr<event_loop>>& loops,
                                      std::shared_ptr<const config> running, std::string config_path) {
     for (;;) {
         auto [ec, number] = co_await signals.async_wait(nothrow);
@@ -195,7 +195,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, std::vector<std:
 }
 
 // Binds and listens, or says why not.
-boost::system::error_code open_listener(tcp::acceptor& acceptor, const tcp::endpoint& at, bool share_port) {
+boost::system::error_code open_listener(net::acceptor& acceptor, const tcp::endpoint& at, bool share_port) {
     boost::system::error_code ec;
     acceptor.open(at.protocol(), ec);
     if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -253,7 +253,7 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         }
         asio::co_spawn(loop->io,
                        accept_connections(acceptor, "client",
-                                          [&owner = *loop->state](tcp::socket socket) {
+                                          [&owner = *loop->state](net::socket socket) {
                                               if (!owner.admit_connection()) return;  // closed by going out of scope
                                               asio::co_spawn(owner.io(), run_session(std::move(socket), owner),
                                                              asio::detached);
@@ -263,7 +263,7 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         loop->state->start();
     }
     // The admin listener lives on the first loop and answers from its state.
-    std::optional<tcp::acceptor> admin;
+    std::optional<net::acceptor> admin;
     if (admin_at) {
         admin.emplace(loops.front()->io);
         if (const auto ec = open_listener(*admin, *admin_at, false)) {

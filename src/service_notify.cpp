@@ -31,14 +31,14 @@ void notify_reloading() {
 
 void notify_stopping() { sd_notify(0, "STOPPING=1\nSTATUS=draining"); }
 
-boost::asio::awaitable<void> run_watchdog() {
+net::awaitable<void> run_watchdog() {
     std::uint64_t period_usec = 0;
     if (sd_watchdog_enabled(0, &period_usec) <= 0 || period_usec == 0) co_return;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    net::steady_timer timer(co_await boost::asio::this_coro::executor);
     for (;;) {
         sd_notify(0, "WATCHDOG=1");
         timer.expires_after(std::chrono::microseconds(period_usec / 2));
-        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        auto [ec] = co_await timer.async_wait(net::nothrow);
         if (ec) co_return;
     }
 }

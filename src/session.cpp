@@ -36,7 +36,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using net::nothrow;
 
 // Body chunks and upstream read buffers are blocks from the loop's pool: a busy exchange holds
 // two or three, an idle connection none. The client's own read buffer holds a header and a
@@ -54,13 +54,13 @@ template <bool is_request>
 using body_serializer = http::serializer<is_request, http::buffer_body, header_fields>;
 
 struct client_connection {
-    explicit client_connection(tcp::socket socket)
+    explicit client_connection(net::socket socket)
         : stream(std::move(socket)), upstream(stream.get_executor()) {}
 
-    beast::tcp_stream stream;
+    net::tcp_stream stream;
     // The backend connection of the current request: pooled sockets are moved in and out of
     // this one stream, since making or moving a tcp_stream allocates.
-    beast::tcp_stream upstream;
+    net::tcp_stream upstream;
     beast::flat_buffer buffer;
     std::string peer_ip;
     ip_address peer_address;
@@ -128,7 +128,7 @@ std::string peer_text(const tcp::endpoint& endpoint) {
     return address.to_string();
 }
 
-asio::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
+net::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
                                   bool keep_alive, duration timeout) {
     const error_reply reply = describe(error);
     http::response<http::string_body, header_fields> response{static_cast<http::status>(reply.status), 11};
@@ -148,7 +148,7 @@ asio::awaitable<bool> write_error(client_connection& client, gateway_error error
     co_return !ec && response.keep_alive();
 }
 
-asio::awaitable<void> write_continue(client_connection& client, duration timeout) {
+net::awaitable<void> write_continue(client_connection& client, duration timeout) {
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
     client.stream.expires_after(timeout);
     co_await asio::async_write(client.stream, asio::buffer(interim), nothrow);
@@ -163,8 +163,8 @@ struct relay_errors {
 // Moves one message body from `source` to `destination` a chunk at a time, as `parser` reads it
 // and `serializer` frames it; every read and write gets `gap` to make progress.
 template <bool is_request, class DynamicBuffer>
-asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, DynamicBuffer& source_buffer,
-                                         body_parser<is_request>& parser, beast::tcp_stream& destination,
+net::awaitable<relay_errors> relay_body(net::tcp_stream& source, DynamicBuffer& source_buffer,
+                                         body_parser<is_request>& parser, net::tcp_stream& destination,
                                          body_serializer<is_request>& serializer,
                                          std::span<char> chunk, duration gap) {
     auto& body = parser.get().body();
@@ -199,8 +199,8 @@ asio::awaitable<relay_errors> relay_body(beast::tcp_stream& source, DynamicBuffe
 
 // Shared by the two halves of an exchange whose request has a body.
 struct duplex_state {
-    explicit duplex_state(const asio::any_io_executor& executor) : response_deadline(executor) {}
-    asio::steady_timer response_deadline;  // upstream.timeout, armed once the request is out
+    explicit duplex_state(const net::executor& executor) : response_deadline(executor) {}
+    net::steady_timer response_deadline;  // upstream.timeout, armed once the request is out
     bool upload_done = false;
     bool header_received = false;
     bool response_timed_out = false;
@@ -210,8 +210,8 @@ struct duplex_state {
 // Relays the client's body to the backend chunk by chunk. It runs beside the response reader
 // so that a backend that answers while it still reads (an echo, an early error) cannot
 // deadlock the two directions.
-asio::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
-                                         beast::tcp_stream& upstream,
+net::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
+                                         net::tcp_stream& upstream,
                                          body_serializer<true>& serializer,
                                          const config& settings, bool& body_read, std::span<char> chunk,
                                          duplex_state& state) {
@@ -256,7 +256,7 @@ bool frame_response(http::response<http::buffer_body, header_fields>& response, 
 
 // Reads the backend's response header and relays the response to the client. With `duplex`
 // the request body is still being uploaded beside it.
-asio::awaitable<exchange_result> relay_response(client_connection& client, beast::tcp_stream& upstream,
+net::awaitable<exchange_result> relay_response(client_connection& client, net::tcp_stream& upstream,
                                                 block_pool& blocks,
                                                 bool reused, const config& settings, const request_facts& facts,
                                                 bool& upstream_reusable, std::span<char> chunk,
@@ -355,8 +355,8 @@ asio::awaitable<exchange_result> relay_response(client_connection& client, beast
 
 // One try against one backend over one connection: send the request, read the response
 // header, relay the response. `upstream_reusable` says whether the connection may be pooled.
-asio::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser, block_pool& blocks,
-                                          beast::tcp_stream& upstream, bool reused, const config& settings,
+net::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser, block_pool& blocks,
+                                          net::tcp_stream& upstream, bool reused, const config& settings,
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
     body_serializer<true> serializer{parser.get()};
@@ -406,7 +406,7 @@ struct request_outcome {
     bool keep_alive = false;
 };
 
-asio::awaitable<request_outcome> answer_with(client_connection& client, gateway_error error,
+net::awaitable<request_outcome> answer_with(client_connection& client, gateway_error error,
                                              const request_facts& facts, bool body_pending,
                                              const config& settings) {
     // With unread body bytes in the stream the next request could not be found: close.
@@ -438,7 +438,7 @@ std::uint64_t seconds_until_a_backend(backend_pool& pool, const config& settings
 // failures before any response byte retried on another backend as the contract allows. Each
 // backend tried takes a breaker ticket, reported once: success, failure (connect error,
 // timeout, 5xx) or, when the client went away, neither.
-asio::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
+net::awaitable<request_outcome> proxy_request(client_connection& client, request_parser& parser, gateway& owner,
                                                const config& settings, request_facts& facts, backend_pool& pool) {
     auto& backends = pool.members;
     // The backends this request already tried: a handful at most, kept without a heap allocation.
@@ -472,10 +472,10 @@ asio::awaitable<request_outcome> proxy_request(client_connection& client, reques
         bool fresh_only = false;
         bool may_retry = false;
         for (;;) {
-            beast::tcp_stream& upstream = client.upstream;
+            net::tcp_stream& upstream = client.upstream;
             // Whatever happens below, a connection not handed back to the pool is closed.
             struct close_unless_pooled {
-                beast::tcp_stream& stream;
+                net::tcp_stream& stream;
                 ~close_unless_pooled() {
                     beast::error_code ignored;
                     stream.socket().close(ignored);
@@ -572,7 +572,7 @@ rate_limit_config limits_for(const config& settings, const route_config* route) 
 
 // Everything between the request header and the backend: route, rate limit, header rewrite.
 // `settings` and `routing` are snapshots taken together, so a reload cannot mix two configs.
-asio::awaitable<request_outcome> serve_request(client_connection& client, request_parser& parser, gateway& owner,
+net::awaitable<request_outcome> serve_request(client_connection& client, request_parser& parser, gateway& owner,
                                                const config& settings, backend_set& routing, request_facts& facts) {
     auto& request = parser.get();
     facts.method = request.method_string();
@@ -674,7 +674,7 @@ asio::awaitable<request_outcome> serve_request(client_connection& client, reques
 // nothing; the state is shared so that it outlives the session.
 class header_watchdog {
 public:
-    explicit header_watchdog(tcp::socket& socket)
+    explicit header_watchdog(net::socket& socket)
         : timer_(socket.get_executor()), state_(std::make_shared<state>(&socket)) {}
     header_watchdog(const header_watchdog&) = delete;
     header_watchdog& operator=(const header_watchdog&) = delete;
@@ -702,13 +702,13 @@ public:
 
 private:
     struct state {
-        explicit state(tcp::socket* s) : socket(s) {}
-        tcp::socket* socket;
+        explicit state(net::socket* s) : socket(s) {}
+        net::socket* socket;
         std::uint64_t generation = 0;
         bool armed = false;
         bool fired = false;
     };
-    asio::steady_timer timer_;
+    net::steady_timer timer_;
     std::shared_ptr<state> state_;
 };
 
@@ -731,7 +731,7 @@ gateway_error header_failure(const beast::error_code& ec) {
 
 // Half-close and read briefly what the client still sends, so that our last answer is not
 // destroyed by a reset caused by unread data.
-asio::awaitable<void> linger_close(client_connection& client) {
+net::awaitable<void> linger_close(client_connection& client) {
     beast::error_code ec;
     client.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
@@ -746,7 +746,7 @@ asio::awaitable<void> linger_close(client_connection& client) {
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket socket, gateway& owner) {
+net::awaitable<void> run_session(net::socket socket, gateway& owner) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const auto remote = socket.remote_endpoint(ignored);

@@ -1,8 +1,5 @@
 #include "gatewayd/upstream_pool.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -17,7 +14,7 @@ namespace beast = boost::beast;
 namespace {
 
 // An idle connection must have nothing to read: data or EOF means the backend closed or broke it.
-bool still_open(asio::ip::tcp::socket& socket) {
+bool still_open(net::socket& socket) {
     char byte = 0;
     const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -25,7 +22,7 @@ bool still_open(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-std::optional<asio::ip::tcp::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
+std::optional<net::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
     while (!target.idle.empty()) {
         idle_connection candidate = std::move(target.idle.back());
         target.idle.pop_back();
@@ -39,7 +36,7 @@ std::optional<asio::ip::tcp::socket> upstream_pool::acquire(backend& target, ste
     return std::nullopt;
 }
 
-void upstream_pool::release(backend& target, asio::ip::tcp::socket socket, steady_clock::time_point now) {
+void upstream_pool::release(backend& target, net::socket socket, steady_clock::time_point now) {
     if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
         beast::error_code ignored;
         socket.close(ignored);
@@ -67,10 +64,10 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
     target.idle.erase(target.idle.begin(), young);
 }
 
-asio::awaitable<beast::error_code> connect_upstream(beast::tcp_stream& stream, asio::ip::tcp::endpoint endpoint,
+net::awaitable<beast::error_code> connect_upstream(net::tcp_stream& stream, asio::ip::tcp::endpoint endpoint,
                                                    duration timeout) {
     stream.expires_after(timeout);
-    auto [ec] = co_await stream.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await stream.async_connect(endpoint, net::nothrow);
     if (!ec) {
         beast::error_code ignored;
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);

@@ -1,10 +1,7 @@
 #pragma once
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "gatewayd/net.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <string_view>
@@ -15,17 +12,17 @@ namespace gw {
 // that starts the connection's coroutine). A failed accept, such as running out of file
 // descriptors, waits a little instead of spinning.
 template <class Serve>
-boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor, std::string_view name,
+net::awaitable<void> accept_connections(net::acceptor& acceptor, std::string_view name,
                                                 Serve serve) {
     namespace asio = boost::asio;
-    asio::steady_timer backoff(acceptor.get_executor());
+    net::steady_timer backoff(acceptor.get_executor());
     for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        auto [ec, socket] = co_await acceptor.async_accept(net::nothrow);
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         if (ec) {
             spdlog::error("{} accept failed: {}", name, ec.message());
             backoff.expires_after(std::chrono::milliseconds(100));
-            co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await backoff.async_wait(net::nothrow);
             continue;
         }
         serve(std::move(socket));

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "gatewayd/net.hpp"
 #include <boost/asio/ip/tcp.hpp>
 
 #include <vector>
@@ -12,7 +12,7 @@ class gateway;
 // The admin listener: /healthz, /readyz and /backends, answered from the state of the event
 // loop it runs on (`owner`), and /metrics, summed over every loop (each sampled on its own
 // thread). Ends when the acceptor is closed.
-boost::asio::awaitable<void> run_admin(boost::asio::ip::tcp::acceptor& acceptor, gateway& owner,
+net::awaitable<void> run_admin(net::acceptor& acceptor, gateway& owner,
                                        std::vector<gateway*> loops);
 
 }  // namespace gw

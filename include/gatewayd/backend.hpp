@@ -5,7 +5,7 @@
 #include "gatewayd/round_robin.hpp"
 #include "gatewayd/route_table.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include "gatewayd/net.hpp"
 
 #include <chrono>
 #include <memory>
@@ -19,7 +19,7 @@ using steady_clock = std::chrono::steady_clock;
 
 // Kept as a bare socket: a pooled connection needs no timer until it is used again.
 struct idle_connection {
-    boost::asio::ip::tcp::socket socket;
+    net::socket socket;
     steady_clock::time_point idle_since;
 };
 

@@ -9,7 +9,6 @@
 #include "gatewayd/upstream_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include <atomic>
@@ -22,8 +21,8 @@ namespace gw {
 // and leaving it on every request must not allocate. Unlinks itself when destroyed.
 struct idle_session
     : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
-    explicit idle_session(boost::beast::tcp_stream& s) : stream(&s) {}
-    boost::beast::tcp_stream* stream;
+    explicit idle_session(net::tcp_stream& s) : stream(&s) {}
+    net::tcp_stream* stream;
 };
 
 // Everything one event loop owns: its view of the config and the backends, its pool, its

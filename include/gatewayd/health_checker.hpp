@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "gatewayd/net.hpp"
 
 #include <memory>
 
@@ -12,6 +12,6 @@ struct backend;
 // Probes one backend with `GET health_check.path` every interval, on the event loop that owns
 // it, and moves it up or down by the thresholds. Ends when the gateway drains, a reload drops
 // the backend or turns health checks off.
-boost::asio::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target);
+net::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target);
 
 }  // namespace gw

@@ -4,7 +4,7 @@
 #include "gatewayd/fixed_window.hpp"
 #include "gatewayd/redis_client.hpp"
 
-#include <boost/asio/awaitable.hpp>
+#include "gatewayd/net.hpp"
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
@@ -28,7 +28,7 @@ class rate_limiter {
 public:
     explicit rate_limiter(boost::asio::io_context& io, std::size_t max_keys = 100'000);
 
-    boost::asio::awaitable<limit_outcome> check(std::string key, const rate_limit_config& limits,
+    net::awaitable<limit_outcome> check(std::string key, const rate_limit_config& limits,
                                                 const redis_config& redis);
 
     // Counters for metrics: only this loop touches them.

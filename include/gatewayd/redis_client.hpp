@@ -3,12 +3,10 @@
 #include "gatewayd/config.hpp"
 #include "gatewayd/fixed_window.hpp"
 #include "gatewayd/pending_commands.hpp"
+#include "gatewayd/net.hpp"
 #include "gatewayd/redis_protocol.hpp"
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <memory>
 #include <optional>
@@ -32,7 +30,7 @@ public:
 
     // Counts one request in `key`'s window; nothing on any store error (not connected, slower
     // than redis.timeout, unexpected reply), at once when not connected.
-    boost::asio::awaitable<std::optional<window_count>> count_window(std::string key,
+    net::awaitable<std::optional<window_count>> count_window(std::string key,
                                                                      std::chrono::milliseconds window);
 
     bool ready() const { return state_ == state::ready; }
@@ -41,25 +39,25 @@ private:
     enum class state { down, connecting, ready };
     struct waiter;
 
-    boost::asio::awaitable<void> keep_connected();
-    boost::asio::awaitable<bool> connect_once();
-    boost::asio::awaitable<void> read_replies(std::uint64_t epoch);
-    boost::asio::awaitable<void> flush(std::uint64_t epoch);
-    boost::asio::awaitable<std::optional<redis_reply>> execute(std::string command,
+    net::awaitable<void> keep_connected();
+    net::awaitable<bool> connect_once();
+    net::awaitable<void> read_replies(std::uint64_t epoch);
+    net::awaitable<void> flush(std::uint64_t epoch);
+    net::awaitable<std::optional<redis_reply>> execute(std::string command,
                                                                std::chrono::steady_clock::time_point deadline);
     void fail_connection(const std::string& reason);
 
     boost::asio::io_context& io_;
     redis_config settings_;
     std::string where_;
-    std::optional<boost::beast::tcp_stream> stream_;
+    std::optional<net::tcp_stream> stream_;
     std::unique_ptr<reply_reader> reader_;
     pending_commands<waiter> pending_;
     std::string outgoing_;
     bool writing_ = false;
     state state_ = state::down;
     std::uint64_t epoch_ = 0;  // one per connection, so stale coroutines know to stop
-    boost::asio::steady_timer connection_lost_;
+    net::steady_timer connection_lost_;
     std::string script_sha_;
     bool reported_down_ = false;
 };

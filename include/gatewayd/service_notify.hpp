@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "gatewayd/net.hpp"
 
 namespace gw {
 
@@ -12,6 +12,6 @@ void notify_stopping();
 
 // Sends WATCHDOG=1 at half the period systemd asked for (WatchdogSec=); returns at once when
 // no watchdog is set. Runs on an event loop, so a stuck loop stops the keep-alives.
-boost::asio::awaitable<void> run_watchdog();
+net::awaitable<void> run_watchdog();
 
 }  // namespace gw

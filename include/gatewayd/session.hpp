@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "gatewayd/net.hpp"
 #include <boost/asio/ip/tcp.hpp>
 
 namespace gw {
@@ -9,6 +9,6 @@ class gateway;
 
 // One client connection, from accept to close: read a request, pass it through the chain,
 // relay it to a backend and the answer back, and loop while keep-alive lasts.
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, gateway& owner);
+net::awaitable<void> run_session(net::socket socket, gateway& owner);
 
 }  // namespace gw

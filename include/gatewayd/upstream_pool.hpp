@@ -2,8 +2,7 @@
 
 #include "gatewayd/backend.hpp"
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include "gatewayd/net.hpp"
 
 #include <optional>
 #include <tuple>
@@ -22,10 +21,10 @@ public:
     // reuse, the price of never relaying a poisoned connection.
     // Bare sockets: a session moves one into the tcp_stream it keeps for its whole life, since
     // constructing or moving a tcp_stream allocates.
-    std::optional<boost::asio::ip::tcp::socket> acquire(backend& target, steady_clock::time_point now);
+    std::optional<net::socket> acquire(backend& target, steady_clock::time_point now);
 
     // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
-    void release(backend& target, boost::asio::ip::tcp::socket socket, steady_clock::time_point now);
+    void release(backend& target, net::socket socket, steady_clock::time_point now);
 
     // Closes every idle connection of a backend: after one turned out stale the rest likely are.
     static void clear(backend& target);
@@ -39,7 +38,7 @@ private:
 };
 
 // Connects `stream` (its socket closed) with a deadline and TCP_NODELAY.
-boost::asio::awaitable<boost::system::error_code> connect_upstream(boost::beast::tcp_stream& stream,
+net::awaitable<boost::system::error_code> connect_upstream(net::tcp_stream& stream,
                                                                    boost::asio::ip::tcp::endpoint endpoint,
                                                                    duration timeout);
 

@@ -332,7 +332,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // libFuzzer's once-a-second SIGALRM can interrupt these blocking calls: try again, a few times.
     tcp::socket client(h.io);
-    tcp::socket accepted(h.io);
+    gw::net::socket accepted(h.io);  // the type run_session takes
     beast::error_code ec;
     for (int tries = 0; tries < 10; ++tries) {
         client.close(ec);
