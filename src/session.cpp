@@ -3,6 +3,7 @@
 #include "gatewayd/client_identity.hpp"
 #include "gatewayd/error_response.hpp"
 #include "gatewayd/gateway.hpp"
+#include "gatewayd/head_writer.hpp"
 #include "gatewayd/header_rewrite.hpp"
 #include "gatewayd/logging.hpp"
 #include "gatewayd/request_framing.hpp"
@@ -50,8 +51,9 @@ using request_parser = http::request_parser<http::buffer_body, recycling_allocat
 using response_parser = http::response_parser<http::buffer_body, recycling_allocator<char>>;
 template <bool is_request>
 using body_parser = http::parser<is_request, http::buffer_body, recycling_allocator<char>>;
-template <bool is_request>
-using body_serializer = http::serializer<is_request, http::buffer_body, header_fields>;
+
+// Below this much room behind a head in its chunk, the head goes out alone first.
+constexpr std::size_t min_body_room = 4096;
 
 struct client_connection {
     explicit client_connection(net::socket socket)
@@ -128,10 +130,26 @@ std::string peer_text(const tcp::endpoint& endpoint) {
     return address.to_string();
 }
 
+// A head waiting to go out with the first body bytes behind it.
+struct pending_head {
+    std::span<const char> bytes;
+    std::size_t chunk_offset = 0;  // bytes of the chunk it occupies (0: it lives elsewhere)
+};
+
+// Writes `head` at the front of `chunk`, or into `overflow` when it is larger than the chunk
+// (possible only with a max_header_bytes near its 1 MiB limit).
+template <class Head>
+pending_head place_head(const Head& head, std::span<char> chunk, std::string& overflow) {
+    if (const std::size_t size = write_head(head, chunk); size != 0) return {{chunk.data(), size}, size};
+    overflow.resize(head_size(head));
+    write_head(head, overflow);
+    return {{overflow.data(), overflow.size()}, 0};
+}
+
 net::awaitable<bool> write_error(client_connection& client, gateway_error error, const request_facts* facts,
                                   bool keep_alive, duration timeout) {
     const error_reply reply = describe(error);
-    http::response<http::string_body, header_fields> response{static_cast<http::status>(reply.status), 11};
+    http::response<http::empty_body, header_fields> response{static_cast<http::status>(reply.status), 11};
     response.set(http::field::content_type, "application/json");
     if (facts != nullptr) response.set("X-Request-Id", facts->id());
     if (reply.status == 503) response.set(http::field::retry_after, std::to_string(facts ? facts->retry_after : 1));
@@ -140,11 +158,16 @@ net::awaitable<bool> write_error(client_connection& client, gateway_error error,
     } else if (facts != nullptr && facts->rate && error == gateway_error::rate_limited) {
         response.set(http::field::retry_after, std::to_string(facts->rate->retry_after));
     }
-    response.body() = json_error_body(error);
+    const std::string body = json_error_body(error);
+    response.content_length(body.size());
     response.keep_alive(keep_alive && !closes_connection(error));
-    response.prepare_payload();
+    // Head and body in one write; an error head is small (a request id of at most 128 bytes).
+    std::array<char, 2048> head_space;
+    std::string overflow;
+    const std::span<const char> head = place_head(response.base(), head_space, overflow).bytes;
+    const std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
     client.stream.expires_after(timeout);
-    auto [ec, written] = co_await http::async_write(client.stream, response, nothrow);
+    auto [ec, written] = co_await asio::async_write(client.stream, pieces, nothrow);
     co_return !ec && response.keep_alive();
 }
 
@@ -160,41 +183,50 @@ struct relay_errors {
     beast::error_code write;
 };
 
-// Moves one message body from `source` to `destination` a chunk at a time, as `parser` reads it
-// and `serializer` frames it; every read and write gets `gap` to make progress.
+// Moves one message body from `source` to `destination` a chunk at a time as `parser` reads
+// it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
+// write gets `gap` to make progress.
 template <bool is_request, class DynamicBuffer>
 net::awaitable<relay_errors> relay_body(net::tcp_stream& source, DynamicBuffer& source_buffer,
-                                         body_parser<is_request>& parser, net::tcp_stream& destination,
-                                         body_serializer<is_request>& serializer,
-                                         std::span<char> chunk, duration gap) {
+                                        body_parser<is_request>& parser, net::tcp_stream& destination,
+                                        pending_head head, bool chunked, std::span<char> chunk, duration gap) {
+    if (!head.bytes.empty() && chunk.size() - head.chunk_offset < min_body_room) {
+        destination.expires_after(gap);
+        auto [ec, n] = co_await asio::async_write(destination, asio::buffer(head.bytes), nothrow);
+        if (ec) co_return relay_errors{{}, ec};
+        head = {};
+    }
     auto& body = parser.get().body();
-    while (!serializer.is_done()) {
+    for (;;) {
+        const std::span<char> room = chunk.subspan(head.chunk_offset);
+        std::size_t got = 0;
         if (!parser.is_done()) {
-            body.data = chunk.data();
-            body.size = chunk.size();
+            body.data = room.data();
+            body.size = room.size();
             source.expires_after(gap);
             auto [ec, n] = co_await http::async_read_some(source, source_buffer, parser, nothrow);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) co_return relay_errors{ec, {}};
-            body.size = chunk.size() - body.size;
-            body.data = chunk.data();
-            body.more = !parser.is_done();
-            // An empty buffer would be written as a chunk of its own: read more, or just end.
-            if (body.size == 0) {
-                if (body.more) continue;
-                body.data = nullptr;
-            }
-        } else {
-            body.data = nullptr;
-            body.size = 0;
-            body.more = false;
+            got = room.size() - body.size;
         }
-        destination.expires_after(gap);
-        auto [ec, n] = co_await http::async_write(destination, serializer, nothrow);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return relay_errors{{}, ec};
+        const bool last = parser.is_done();
+        // An empty piece is no chunk of its own: it is left out, as is framing with no data.
+        const chunk_size_line size_line(got);
+        std::array<asio::const_buffer, 5> pieces;
+        std::size_t count = 0;
+        if (!head.bytes.empty()) pieces[count++] = asio::buffer(head.bytes);
+        if (got > 0 && chunked) pieces[count++] = asio::buffer(size_line.text());
+        if (got > 0) pieces[count++] = asio::buffer(room.data(), got);
+        if (got > 0 && chunked) pieces[count++] = asio::buffer(crlf);
+        if (last && chunked) pieces[count++] = asio::buffer(last_chunk);
+        if (count > 0) {
+            destination.expires_after(gap);
+            auto [ec, n] = co_await asio::async_write(destination, std::span(pieces.data(), count), nothrow);
+            if (ec) co_return relay_errors{{}, ec};
+            head = {};
+        }
+        if (last) co_return relay_errors{};
     }
-    co_return relay_errors{};
 }
 
 // Shared by the two halves of an exchange whose request has a body.
@@ -211,14 +243,13 @@ struct duplex_state {
 // so that a backend that answers while it still reads (an echo, an early error) cannot
 // deadlock the two directions.
 net::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
-                                         net::tcp_stream& upstream,
-                                         body_serializer<true>& serializer,
+                                         net::tcp_stream& upstream, pending_head head,
                                          const config& settings, bool& body_read, std::span<char> chunk,
                                          duplex_state& state) {
     body_read = true;
     // A read error is the client's, a write error the backend's.
-    const auto errors = co_await relay_body(client.stream, client.buffer, parser, upstream, serializer, chunk,
-                                            settings.client.body_timeout);
+    const auto errors = co_await relay_body(client.stream, client.buffer, parser, upstream, head,
+                                            parser.get().chunked(), chunk, settings.client.body_timeout);
     state.upload_done = true;
     beast::error_code ignored;
     if (errors.read) {
@@ -323,18 +354,20 @@ net::awaitable<exchange_result> relay_response(client_connection& client, net::t
     response.version(facts.version >= 11 ? 11 : 10);
     response.keep_alive(result.client_keep_alive);
 
-    body_serializer<false> serializer{response};
+    std::string overflow;
+    pending_head head = place_head(response.base(), chunk, overflow);
     // When the body (or its start) came with the header, both go out in one write; otherwise the
     // header goes first so that the client sees it before a slow body.
     if (upstream_buffer.size() == 0 && !response_reader->is_done()) {
         client.stream.expires_after(settings.client.body_timeout);
-        if (auto [ec, n] = co_await http::async_write_header(client.stream, serializer, nothrow); ec) {
+        if (auto [ec, n] = co_await asio::async_write(client.stream, asio::buffer(head.bytes), nothrow); ec) {
             result.client_keep_alive = false;
             co_return result;
         }
+        head = {};
     }
-    const auto relayed = co_await relay_body(upstream, upstream_buffer, *response_reader, client.stream, serializer,
-                                             chunk, settings.client.body_timeout);
+    const auto relayed = co_await relay_body(upstream, upstream_buffer, *response_reader, client.stream, head,
+                                             response.chunked(), chunk, settings.client.body_timeout);
     if (relayed.read) {
         // Headers are out: all we can do is cut the client off so it sees a short body.
         spdlog::warn("backend response cut short: {}", relayed.read.message());
@@ -359,12 +392,20 @@ net::awaitable<exchange_result> exchange(client_connection& client, request_pars
                                           net::tcp_stream& upstream, bool reused, const config& settings,
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
-    body_serializer<true> serializer{parser.get()};
+    // The head is written into the chunk that carries the request body (or, without a body,
+    // into the one the response will use once the head is out).
+    std::optional<block_pool::lease> upload_block;
+    if (!parser.is_done()) upload_block.emplace(blocks.acquire());
+    const std::span<char> upload_chunk = upload_block ? upload_block->span() : chunk;
+    std::string overflow;
+    pending_head head = place_head(parser.get().base(), upload_chunk, overflow);
     // A body that arrived with the header goes out with it, in one write, by the upload below.
     const bool header_with_body = !parser.is_done() && client.buffer.size() > 0 && !facts.expects_continue;
     if (!header_with_body) {
         upstream.expires_after(settings.client.body_timeout);
-        if (auto [ec, n] = co_await http::async_write_header(upstream, serializer, nothrow); ec) {
+        auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(head.bytes), nothrow);
+        head = {};
+        if (ec) {
             exchange_result result;
             result.stage = exchange_stage::before_response;
             result.stale = reused && looks_stale(ec);
@@ -383,12 +424,10 @@ net::awaitable<exchange_result> exchange(client_connection& client, request_pars
         co_await write_continue(client, settings.client.body_timeout);
     }
     using namespace asio::experimental::awaitable_operators;
-    const auto upload_block = blocks.acquire();
-    const std::span<char> upload_chunk = upload_block.span();
     duplex_state state(co_await asio::this_coro::executor);
     bool body_read = false;
     auto [sent, received] =
-        co_await (upload_body(client, parser, upstream, serializer, settings, body_read, upload_chunk, state) &&
+        co_await (upload_body(client, parser, upstream, head, settings, body_read, upload_chunk, state) &&
                   relay_response(client, upstream, blocks, reused, settings, facts, upstream_reusable, chunk, &state));
     received.body_read = body_read;
     // A client failure counts unless it was only our own cancel after the backend failed.
