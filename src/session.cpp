@@ -43,6 +43,10 @@ using net::nothrow;
 // two or three, an idle connection none. The client's own read buffer holds a header and a
 // little more.
 constexpr std::size_t client_read_slack = 32 * 1024;
+// What an idle keep-alive connection holds for the next request: enough for a typical API
+// request head in one read; a longer head takes another read. The buffer a request grew is
+// released before the connection idles, so idle connections stay small.
+constexpr std::size_t idle_read_size = 1024;
 constexpr std::size_t upstream_header_limit = block_pool::block_size - 4096;
 constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
 constexpr auto linger_time = std::chrono::milliseconds(500);
@@ -812,7 +816,8 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
             } else {
                 client.stream.expires_after(settings->client.idle_timeout);
             }
-            auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(4096), nothrow);
+            if (client.buffer.capacity() > idle_read_size) client.buffer.shrink_to_fit();
+            auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(idle_read_size), nothrow);
             gateway::leave_idle(idle_entry);
             const bool late = first && watchdog.disarm();
             if (ec) {
