@@ -111,7 +111,10 @@ bool gateway::admit_connection() {
 
 void gateway::begin_drain() {
     draining_ = true;
-    for (auto& session : idle_sessions_) session.stream->cancel();
+    for (auto& session : idle_sessions_) {
+        boost::system::error_code ignored;
+        session.stream->socket().cancel(ignored);
+    }
     close_pooled_connections();
 }
 

@@ -63,10 +63,10 @@ struct client_connection {
     explicit client_connection(net::socket socket)
         : stream(std::move(socket)), upstream(stream.get_executor()) {}
 
-    net::tcp_stream stream;
+    timed_socket stream;
     // The backend connection of the current request: pooled sockets are moved in and out of
-    // this one stream, since making or moving a tcp_stream allocates.
-    net::tcp_stream upstream;
+    // this one, which keeps its deadline timer for the whole session.
+    timed_socket upstream;
     beast::flat_buffer buffer;
     std::string peer_ip;
     ip_address peer_address;
@@ -191,13 +191,13 @@ struct relay_errors {
 // it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
 // write gets `gap` to make progress.
 template <bool is_request, class DynamicBuffer>
-net::awaitable<relay_errors> relay_body(net::tcp_stream& source, DynamicBuffer& source_buffer,
-                                        body_parser<is_request>& parser, net::tcp_stream& destination,
+net::awaitable<relay_errors> relay_body(timed_socket& source, DynamicBuffer& source_buffer,
+                                        body_parser<is_request>& parser, timed_socket& destination,
                                         pending_head head, bool chunked, std::span<char> chunk, duration gap) {
     if (!head.bytes.empty() && chunk.size() - head.chunk_offset < min_body_room) {
         destination.expires_after(gap);
         auto [ec, n] = co_await asio::async_write(destination, asio::buffer(head.bytes), nothrow);
-        if (ec) co_return relay_errors{{}, ec};
+        if (ec) co_return relay_errors{{}, destination.outcome(ec)};
         head = {};
     }
     auto& body = parser.get().body();
@@ -210,7 +210,7 @@ net::awaitable<relay_errors> relay_body(net::tcp_stream& source, DynamicBuffer& 
             source.expires_after(gap);
             auto [ec, n] = co_await http::async_read_some(source, source_buffer, parser, nothrow);
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) co_return relay_errors{ec, {}};
+            if (ec) co_return relay_errors{source.outcome(ec), {}};
             got = room.size() - body.size;
         }
         const bool last = parser.is_done();
@@ -226,7 +226,7 @@ net::awaitable<relay_errors> relay_body(net::tcp_stream& source, DynamicBuffer& 
         if (count > 0) {
             destination.expires_after(gap);
             auto [ec, n] = co_await asio::async_write(destination, std::span(pieces.data(), count), nothrow);
-            if (ec) co_return relay_errors{{}, ec};
+            if (ec) co_return relay_errors{{}, destination.outcome(ec)};
             head = {};
         }
         if (last) co_return relay_errors{};
@@ -247,7 +247,7 @@ struct duplex_state {
 // so that a backend that answers while it still reads (an echo, an early error) cannot
 // deadlock the two directions.
 net::awaitable<relay_errors> upload_body(client_connection& client, request_parser& parser,
-                                         net::tcp_stream& upstream, pending_head head,
+                                         timed_socket& upstream, pending_head head,
                                          const config& settings, bool& body_read, std::span<char> chunk,
                                          duplex_state& state) {
     body_read = true;
@@ -291,7 +291,7 @@ bool frame_response(http::response<http::buffer_body, header_fields>& response, 
 
 // Reads the backend's response header and relays the response to the client. With `duplex`
 // the request body is still being uploaded beside it.
-net::awaitable<exchange_result> relay_response(client_connection& client, net::tcp_stream& upstream,
+net::awaitable<exchange_result> relay_response(client_connection& client, timed_socket& upstream,
                                                 block_pool& blocks,
                                                 bool reused, const config& settings, const request_facts& facts,
                                                 bool& upstream_reusable, std::span<char> chunk,
@@ -324,8 +324,8 @@ net::awaitable<exchange_result> relay_response(client_connection& client, net::t
         response_reader->header_limit(upstream_header_limit);
         response_reader->body_limit(unlimited);
         if (facts.head) response_reader->skip(true);
-        auto [ec, n] = co_await http::async_read_header(upstream, upstream_buffer, *response_reader, nothrow);
-        if (ec) {
+        auto [read_ec, n] = co_await http::async_read_header(upstream, upstream_buffer, *response_reader, nothrow);
+        if (const auto ec = upstream.outcome(read_ec)) {
             result.stage = exchange_stage::before_response;
             const bool nothing_came = n == 0 && upstream_buffer.size() == 0;
             result.stale = reused && nothing_came && looks_stale(ec);
@@ -393,7 +393,7 @@ net::awaitable<exchange_result> relay_response(client_connection& client, net::t
 // One try against one backend over one connection: send the request, read the response
 // header, relay the response. `upstream_reusable` says whether the connection may be pooled.
 net::awaitable<exchange_result> exchange(client_connection& client, request_parser& parser, block_pool& blocks,
-                                          net::tcp_stream& upstream, bool reused, const config& settings,
+                                          timed_socket& upstream, bool reused, const config& settings,
                                           request_facts& facts, bool& upstream_reusable, std::span<char> chunk) {
     upstream_reusable = false;
     // The head is written into the chunk that carries the request body (or, without a body,
@@ -407,9 +407,9 @@ net::awaitable<exchange_result> exchange(client_connection& client, request_pars
     const bool header_with_body = !parser.is_done() && client.buffer.size() > 0 && !facts.expects_continue;
     if (!header_with_body) {
         upstream.expires_after(settings.client.body_timeout);
-        auto [ec, n] = co_await asio::async_write(upstream, asio::buffer(head.bytes), nothrow);
+        auto [write_ec, n] = co_await asio::async_write(upstream, asio::buffer(head.bytes), nothrow);
         head = {};
-        if (ec) {
+        if (const auto ec = upstream.outcome(write_ec)) {
             exchange_result result;
             result.stage = exchange_stage::before_response;
             result.stale = reused && looks_stale(ec);
@@ -515,10 +515,10 @@ net::awaitable<request_outcome> proxy_request(client_connection& client, request
         bool fresh_only = false;
         bool may_retry = false;
         for (;;) {
-            net::tcp_stream& upstream = client.upstream;
+            timed_socket& upstream = client.upstream;
             // Whatever happens below, a connection not handed back to the pool is closed.
             struct close_unless_pooled {
-                net::tcp_stream& stream;
+                timed_socket& stream;
                 ~close_unless_pooled() {
                     beast::error_code ignored;
                     stream.socket().close(ignored);
@@ -711,50 +711,6 @@ net::awaitable<request_outcome> serve_request(client_connection& client, request
     co_return co_await proxy_request(client, parser, owner, settings, facts, pool);
 }
 
-// The request-header deadline. Unlike tcp_stream's own timeouts it cancels the read instead of
-// closing the socket, so the client can still be told 408. A handler that fires late (after
-// disarm, or after the session ended) finds a newer generation or a disarmed state and does
-// nothing; the state is shared so that it outlives the session.
-class header_watchdog {
-public:
-    explicit header_watchdog(net::socket& socket)
-        : timer_(socket.get_executor()), state_(std::make_shared<state>(&socket)) {}
-    header_watchdog(const header_watchdog&) = delete;
-    header_watchdog& operator=(const header_watchdog&) = delete;
-    ~header_watchdog() { state_->armed = false; }
-
-    void arm(steady_clock::time_point deadline) {
-        state_->armed = true;
-        state_->fired = false;
-        const std::uint64_t generation = ++state_->generation;
-        timer_.expires_at(deadline);
-        timer_.async_wait([shared = state_, generation](const beast::error_code& ec) {
-            if (ec || !shared->armed || shared->generation != generation) return;
-            shared->fired = true;
-            beast::error_code ignored;
-            shared->socket->cancel(ignored);
-        });
-    }
-
-    // True when the deadline passed while armed.
-    bool disarm() {
-        state_->armed = false;
-        timer_.cancel();
-        return state_->fired;
-    }
-
-private:
-    struct state {
-        explicit state(net::socket* s) : socket(s) {}
-        net::socket* socket;
-        std::uint64_t generation = 0;
-        bool armed = false;
-        bool fired = false;
-    };
-    net::steady_timer timer_;
-    std::shared_ptr<state> state_;
-};
-
 void log_bad_request(gateway& owner, const client_connection& client, const config& settings, gateway_error error,
                      steady_clock::time_point started) {
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
@@ -797,7 +753,6 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
     client.peer_ip = peer_text(remote);
     client.peer_address = parse_ip_address(client.peer_ip).value_or(ip_address{});
     const auto accepted_at = steady_clock::now();
-    header_watchdog watchdog(client.stream.socket());
     idle_session idle_entry(client.stream);
 
     for (bool first = true; !owner.draining() || first; first = false) {
@@ -810,16 +765,16 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
         auto header_deadline = (first ? accepted_at : steady_clock::now()) + settings->client.header_timeout;
         if (client.buffer.size() == 0) {
             owner.enter_idle(idle_entry);
+            // The header deadline cancels the read instead of closing, so the client can be told 408.
             if (first) {
-                client.stream.expires_never();
-                watchdog.arm(header_deadline);
+                client.stream.expires_at(header_deadline, timed_socket::on_expiry::cancel);
             } else {
                 client.stream.expires_after(settings->client.idle_timeout);
             }
             if (client.buffer.capacity() > idle_read_size) client.buffer.shrink_to_fit();
             auto [ec, n] = co_await client.stream.async_read_some(client.buffer.prepare(idle_read_size), nothrow);
             gateway::leave_idle(idle_entry);
-            const bool late = first && watchdog.disarm();
+            const bool late = first && client.stream.timed_out();
             if (ec) {
                 if (late) {
                     co_await write_error(client, gateway_error::header_timeout, nullptr, false,
@@ -836,10 +791,9 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
         request_parser parser;
         parser.header_limit(static_cast<std::uint32_t>(settings->client.max_header_bytes));
         parser.body_limit(settings->client.max_body_bytes == 0 ? unlimited : settings->client.max_body_bytes);
-        client.stream.expires_never();
-        watchdog.arm(header_deadline);
-        auto [ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
-        if (watchdog.disarm() && ec) ec = beast::error::timeout;
+        client.stream.expires_at(header_deadline, timed_socket::on_expiry::cancel);
+        auto [read_ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
+        const auto ec = client.stream.outcome(read_ec);
         if (ec) {
             if (ec == http::error::end_of_stream || ec == asio::error::eof ||
                 ec == asio::error::connection_reset) {

@@ -64,10 +64,11 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
     target.idle.erase(target.idle.begin(), young);
 }
 
-net::awaitable<beast::error_code> connect_upstream(net::tcp_stream& stream, asio::ip::tcp::endpoint endpoint,
+net::awaitable<beast::error_code> connect_upstream(timed_socket& stream, asio::ip::tcp::endpoint endpoint,
                                                    duration timeout) {
     stream.expires_after(timeout);
-    auto [ec] = co_await stream.async_connect(endpoint, net::nothrow);
+    auto [connect_ec] = co_await stream.socket().async_connect(endpoint, net::nothrow);
+    const auto ec = stream.outcome(connect_ec);
     if (!ec) {
         beast::error_code ignored;
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);

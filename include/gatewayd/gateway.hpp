@@ -6,6 +6,7 @@
 #include "gatewayd/metrics.hpp"
 #include "gatewayd/rate_limiter.hpp"
 #include "gatewayd/request_id.hpp"
+#include "gatewayd/timed_socket.hpp"
 #include "gatewayd/upstream_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -21,8 +22,8 @@ namespace gw {
 // and leaving it on every request must not allocate. Unlinks itself when destroyed.
 struct idle_session
     : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
-    explicit idle_session(net::tcp_stream& s) : stream(&s) {}
-    net::tcp_stream* stream;
+    explicit idle_session(timed_socket& s) : stream(&s) {}
+    timed_socket* stream;
 };
 
 // Everything one event loop owns: its view of the config and the backends, its pool, its

@@ -3,6 +3,7 @@
 #include "gatewayd/backend.hpp"
 
 #include "gatewayd/net.hpp"
+#include "gatewayd/timed_socket.hpp"
 
 #include <optional>
 #include <tuple>
@@ -19,8 +20,7 @@ public:
     // read, if any. One that has (EOF: the backend closed it; bytes: a response to nothing,
     // which would be taken for the next request's answer) is closed: one non-blocking peek per
     // reuse, the price of never relaying a poisoned connection.
-    // Bare sockets: a session moves one into the tcp_stream it keeps for its whole life, since
-    // constructing or moving a tcp_stream allocates.
+    // Bare sockets: a session moves one into the timed_socket it keeps for its whole life.
     std::optional<net::socket> acquire(backend& target, steady_clock::time_point now);
 
     // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
@@ -38,7 +38,7 @@ private:
 };
 
 // Connects `stream` (its socket closed) with a deadline and TCP_NODELAY.
-net::awaitable<boost::system::error_code> connect_upstream(net::tcp_stream& stream,
+net::awaitable<boost::system::error_code> connect_upstream(timed_socket& stream,
                                                                    boost::asio::ip::tcp::endpoint endpoint,
                                                                    duration timeout);
 
