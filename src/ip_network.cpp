@@ -52,7 +52,16 @@ std::optional<ip_address> parse_ip_address(std::string_view text) {
 std::string to_string(const ip_address& address) {
     char text[INET6_ADDRSTRLEN] = {};
     if (address.v4) {
-        inet_ntop(AF_INET, address.bytes.data() + 12, text, sizeof text);
+        // By hand: inet_ntop formats IPv4 with sprintf, and this runs for every limited request.
+        char* at = text;
+        for (std::size_t i = 12; i < 16; ++i) {
+            const unsigned octet = address.bytes[i];
+            if (octet >= 100) *at++ = static_cast<char>('0' + octet / 100);
+            if (octet >= 10) *at++ = static_cast<char>('0' + octet / 10 % 10);
+            *at++ = static_cast<char>('0' + octet % 10);
+            if (i != 15) *at++ = '.';
+        }
+        return std::string(text, at);
     } else {
         inet_ntop(AF_INET6, address.bytes.data(), text, sizeof text);
     }

@@ -601,10 +601,12 @@ net::awaitable<request_outcome> proxy_request(client_connection& client, request
 }
 
 // The rate-limit settings for a request: a route's own `rate_limit` overrides the top level and
-// counts under `<key_prefix><route>:`.
-rate_limit_config limits_for(const config& settings, const route_config* route) {
-    rate_limit_config limits = settings.rate_limit;
-    if (route == nullptr || !route->rate_limit) return limits;
+// counts under `<key_prefix><route>:`. Without an override the top level is used as it is, so
+// the common case copies no strings.
+const rate_limit_config& limits_for(const config& settings, const route_config* route,
+                                    std::optional<rate_limit_config>& storage) {
+    if (route == nullptr || !route->rate_limit) return settings.rate_limit;
+    rate_limit_config& limits = storage.emplace(settings.rate_limit);
     const auto& own = *route->rate_limit;
     if (own.enabled) limits.enabled = *own.enabled;
     if (own.requests) limits.requests = *own.requests;
@@ -672,7 +674,8 @@ net::awaitable<request_outcome> serve_request(client_connection& client, request
         facts.client = to_string(who);
     }
 
-    const rate_limit_config limits = limits_for(settings, route);
+    std::optional<rate_limit_config> route_limits;
+    const rate_limit_config& limits = limits_for(settings, route, route_limits);
     if (limits.enabled) {
         std::string key = limits.key_prefix + client_key(who);
         const auto outcome = co_await owner.limiter().check(std::move(key), limits, settings.redis);

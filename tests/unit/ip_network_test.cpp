@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstdint>
+
 namespace gw {
 namespace {
 
@@ -126,3 +131,21 @@ TEST(parse_ip_network, rejects_garbage) {
 
 }  // namespace
 }  // namespace gw
+
+namespace {
+
+TEST(to_string, ipv4_matches_inet_ntop_for_every_octet_width) {
+    for (const unsigned octet : {0u, 1u, 9u, 10u, 42u, 99u, 100u, 199u, 250u, 255u}) {
+        for (const unsigned other : {0u, 7u, 77u, 255u}) {
+            const std::array<std::uint8_t, 4> raw{static_cast<std::uint8_t>(octet), static_cast<std::uint8_t>(other),
+                                                  static_cast<std::uint8_t>(other), static_cast<std::uint8_t>(octet)};
+            char expected[INET_ADDRSTRLEN] = {};
+            inet_ntop(AF_INET, raw.data(), expected, sizeof expected);
+            const auto parsed = gw::parse_ip_address(expected);
+            ASSERT_TRUE(parsed) << expected;
+            EXPECT_EQ(gw::to_string(*parsed), expected);
+        }
+    }
+}
+
+}  // namespace
