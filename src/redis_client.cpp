@@ -1,8 +1,11 @@
 #include "gatewayd/redis_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -25,10 +28,13 @@ constexpr auto max_backoff = std::chrono::seconds(2);
 
 }  // namespace
 
-// Lives in the frame of the coroutine waiting for the reply; the reader fills it in order.
+// Lives in the frame of the coroutine waiting for the reply; the reader fills it in order and
+// resumes the coroutine through the completion handler kept here.
 struct redis_client::waiter {
-    explicit waiter(asio::io_context& io) : timer(io) {}
-    net::steady_timer timer;
+    using resume_handler = asio::async_result<std::decay_t<decltype(net::use_awaitable)>, void()>::handler_type;
+    explicit waiter(steady_clock::time_point by) : deadline(by) {}
+    steady_clock::time_point deadline;
+    std::optional<resume_handler> resume;
     std::optional<redis_reply> reply;
     bool done = false;
 };
@@ -40,8 +46,14 @@ redis_client::redis_client(asio::io_context& io, redis_config settings)
       connection_lost_(io) {}
 
 redis_client::~redis_client() {
-    // Waiters live in coroutine frames that are being destroyed too; only forget them.
-    pending_.take_all();
+    // A waiting coroutine is owned by its own resume handler: destroying the handler (after
+    // taking it out of the waiter, which lives in that coroutine's frame) lets the loop destroy
+    // the coroutine.
+    for (waiter* w : pending_.take_all()) {
+        if (!w->resume) continue;
+        auto handler = std::move(*w->resume);
+        w->resume.reset();
+    }
 }
 
 void redis_client::start() { asio::co_spawn(io_, keep_connected(), asio::detached); }
@@ -71,11 +83,11 @@ net::awaitable<bool> redis_client::connect_once() {
         fail_connection("cannot resolve: " + resolve_ec.message());
         co_return false;
     }
-    stream_.emplace(io_);
+    stream_.emplace(io_.get_executor());
     stream_->expires_after(std::max<duration>(settings_.timeout, std::chrono::seconds(1)));
-    auto [connect_ec, endpoint] = co_await stream_->async_connect(results, nothrow);
+    auto [connect_ec, endpoint] = co_await asio::async_connect(stream_->socket(), results, nothrow);
     if (connect_ec) {
-        fail_connection(connect_ec.message());
+        fail_connection(stream_->outcome(connect_ec).message());
         co_return false;
     }
     stream_->expires_never();
@@ -127,7 +139,11 @@ net::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
         auto [ec, n] = co_await stream_->async_read_some(asio::buffer(buffer), nothrow);
         if (epoch != epoch_) co_return;
         if (ec) {
-            fail_connection(ec == asio::error::eof ? std::string("connection closed by redis") : ec.message());
+            if (stream_->timed_out()) {
+                fail_connection("command timed out after " + std::to_string(settings_.timeout.count()) + " ms");
+            } else {
+                fail_connection(ec == asio::error::eof ? std::string("connection closed by redis") : ec.message());
+            }
             co_return;
         }
         if (!reader_->feed({buffer.data(), n})) {
@@ -142,8 +158,9 @@ net::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
             }
             w->reply = std::move(*reply);
             w->done = true;
-            w->timer.cancel();
+            wake(*w);
         }
+        watch_front();
         if (reader_->failed()) {
             fail_connection("invalid reply from redis");
             co_return;
@@ -158,11 +175,11 @@ net::awaitable<void> redis_client::flush(std::uint64_t epoch) {
     while (epoch == epoch_ && stream_ && !outgoing_.empty()) {
         batch.clear();
         batch.swap(outgoing_);
-        stream_->expires_after(settings_.timeout);
+        // Bounded by the deadline of the oldest command waiting, which this batch is part of.
         auto [ec, n] = co_await asio::async_write(*stream_, asio::buffer(batch), nothrow);
         if (epoch != epoch_) co_return;
         if (ec) {
-            fail_connection("write failed: " + ec.message());
+            fail_connection("write failed: " + stream_->outcome(ec).message());
             co_return;
         }
     }
@@ -172,20 +189,18 @@ net::awaitable<void> redis_client::flush(std::uint64_t epoch) {
 net::awaitable<std::optional<redis_reply>> redis_client::execute(std::string command,
                                                                   steady_clock::time_point deadline) {
     if (state_ == state::down || !stream_) co_return std::nullopt;
-    waiter w(io_);
-    w.timer.expires_at(deadline);
+    waiter w(deadline);
+    const bool first = pending_.empty();
     pending_.push(&w);
+    if (first) watch_front();
     outgoing_ += command;
     if (!writing_) {
         writing_ = true;
         asio::co_spawn(io_, flush(epoch_), asio::detached);
     }
-    co_await w.timer.async_wait(nothrow);
-    if (!w.done) {
-        // Replies come in order, so a late one would answer the wrong command: start over.
-        fail_connection("command timed out after " + std::to_string(settings_.timeout.count()) + " ms");
-        co_return std::nullopt;
-    }
+    // Suspended until the reader (a reply) or fail_connection (no reply) resumes it.
+    auto keep_handler = [&w](waiter::resume_handler handler) { w.resume.emplace(std::move(handler)); };
+    co_await asio::async_initiate<decltype(net::use_awaitable), void()>(keep_handler, net::use_awaitable);
     co_return std::move(w.reply);
 }
 
@@ -206,11 +221,30 @@ void redis_client::fail_connection(const std::string& reason) {
     for (waiter* w : pending_.take_all()) {
         w->done = true;
         w->reply.reset();
-        w->timer.cancel();
+        wake(*w);
     }
     outgoing_.clear();
     writing_ = false;  // a flush of the old connection ends by itself when it sees the new epoch
     connection_lost_.cancel();
+}
+
+// The connection's deadline is the oldest unanswered command's; with none, there is none (an
+// idle connection may stay open). Replies come in order, so a late one would answer the wrong
+// command: when the deadline passes, the connection is dropped.
+void redis_client::watch_front() {
+    if (!stream_) return;
+    if (const waiter* front = pending_.front()) {
+        stream_->expires_at(front->deadline);
+    } else {
+        stream_->expires_never();
+    }
+}
+
+void redis_client::wake(waiter& w) {
+    if (!w.resume) return;
+    auto handler = std::move(*w.resume);
+    w.resume.reset();
+    asio::post(io_, std::move(handler));
 }
 
 net::awaitable<std::optional<window_count>> redis_client::count_window(std::string key,
@@ -219,7 +253,9 @@ net::awaitable<std::optional<window_count>> redis_client::count_window(std::stri
     const auto deadline = steady_clock::now() + settings_.timeout;
     const std::string window_ms = std::to_string(window.count());
     // Braced lists stay out of co_await expressions (GCC 12).
-    std::string evalsha = format_command({"EVALSHA", script_sha_, "1", key, window_ms});
+    const std::string_view args[] = {"EVALSHA", script_sha_, "1", key, window_ms};
+    std::string evalsha;
+    append_command(evalsha, args);
     auto reply = co_await execute(std::move(evalsha), deadline);
     if (reply && is_noscript(*reply)) {
         // Redis restarted and lost the script: EVAL caches it again for the next EVALSHA.

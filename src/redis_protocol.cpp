@@ -50,6 +50,32 @@ std::string format_command(const std::vector<std::string_view>& args) {
     return command;
 }
 
+namespace {
+
+// "<prefix><n>\r\n", the header of an array or of a bulk string.
+void append_length(std::string& out, char prefix, std::size_t n) {
+    char digits[20];
+    std::size_t count = 0;
+    do {
+        digits[count++] = static_cast<char>('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    out += prefix;
+    while (count > 0) out += digits[--count];
+    out += "\r\n";
+}
+
+}  // namespace
+
+void append_command(std::string& out, std::span<const std::string_view> args) {
+    append_length(out, '*', args.size());
+    for (const auto arg : args) {
+        append_length(out, '$', arg.size());
+        out.append(arg);
+        out += "\r\n";
+    }
+}
+
 reply_reader::reply_reader() : reader_(redisReaderCreate()) {}
 
 reply_reader::~reply_reader() { redisReaderFree(reader_); }

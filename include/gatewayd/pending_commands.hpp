@@ -7,8 +7,8 @@
 namespace gw {
 
 // Commands sent on one Redis connection and not answered yet, oldest first. Redis answers in
-// order, so the next reply belongs to the front. Each command's deadline is its waiter's own
-// timer; one that passes ends the connection, since every later reply would be mismatched.
+// order, so the next reply belongs to the front, and only the front's deadline needs watching:
+// one that passes ends the connection, since every later reply would be mismatched.
 template <class Waiter>
 class pending_commands {
 public:
@@ -21,6 +21,9 @@ public:
         queue_.pop_front();
         return front;
     }
+
+    // The command the next reply answers, left in place; nullptr when none waits.
+    Waiter* front() const { return queue_.empty() ? nullptr : queue_.front(); }
 
     // Everything still waiting, to be failed when the connection goes.
     std::vector<Waiter*> take_all() {

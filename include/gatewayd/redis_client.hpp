@@ -5,6 +5,7 @@
 #include "gatewayd/pending_commands.hpp"
 #include "gatewayd/net.hpp"
 #include "gatewayd/redis_protocol.hpp"
+#include "gatewayd/timed_socket.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -17,7 +18,8 @@ namespace gw {
 // One Redis connection per event loop, on that loop: commands issued in one loop turn leave in
 // one write (pipelining), replies are matched in order, every command has a deadline
 // (redis.timeout) after which it fails without waiting, and a broken or slow connection is
-// dropped and re-established with back-off. hiredis does the protocol; Asio does the socket.
+// dropped and re-established with back-off. hiredis reads the replies; Asio does the socket.
+// The connection's one deadline is the oldest unanswered command's: no timer per command.
 class redis_client {
 public:
     redis_client(boost::asio::io_context& io, redis_config settings);
@@ -46,11 +48,13 @@ private:
     net::awaitable<std::optional<redis_reply>> execute(std::string command,
                                                                std::chrono::steady_clock::time_point deadline);
     void fail_connection(const std::string& reason);
+    void watch_front();
+    void wake(waiter& w);
 
     boost::asio::io_context& io_;
     redis_config settings_;
     std::string where_;
-    std::optional<net::tcp_stream> stream_;
+    std::optional<timed_socket> stream_;
     std::unique_ptr<reply_reader> reader_;
     pending_commands<waiter> pending_;
     std::string outgoing_;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,10 @@ struct redis_reply {
 
 // RESP encoding of one command (hiredis's formatter).
 std::string format_command(const std::vector<std::string_view>& args);
+
+// The same encoding appended to `out`, without hiredis's temporary arrays and sprintf: the rate
+// limiter sends one command per request.
+void append_command(std::string& out, std::span<const std::string_view> args);
 
 // Feeds bytes from the socket in, takes whole replies out, in order (hiredis's reader).
 class reply_reader {

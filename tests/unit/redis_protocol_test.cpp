@@ -89,3 +89,15 @@ TEST(ReplyReader, OrdinaryRepliesStillDecodeOneByteAtATime) {
 }
 
 }  // namespace
+
+TEST(RedisProtocol, AppendCommandEncodesExactlyAsHiredisDoes) {
+    const std::string long_value(12345, 'v');
+    const std::string_view evalsha[] = {"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff831", "1",
+                                        "rate_limit:203.0.113.9", "60000"};
+    const std::string_view odd[] = {"SET", std::string_view("a\0b\r\n", 5), "", long_value};
+    for (const auto args : {std::span<const std::string_view>(evalsha), std::span<const std::string_view>(odd)}) {
+        std::string appended = "already here";
+        gw::append_command(appended, args);
+        EXPECT_EQ(appended, "already here" + gw::format_command({args.begin(), args.end()}));
+    }
+}
