@@ -526,7 +526,7 @@ net::awaitable<request_outcome> proxy_request(client_connection& client, request
             } closer{upstream};
             bool reused = false;
             if (!fresh_only) {
-                if (auto pooled = owner.pool().acquire(target, steady_clock::now())) {
+                if (auto pooled = owner.pool().acquire(target, now)) {
                     upstream.socket() = std::move(*pooled);
                     reused = true;
                 }
@@ -765,12 +765,13 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
 
         // Wait for the next request: the header clock runs from accept for the first one and
         // from its first byte for the others; a keep-alive connection idles quietly.
-        auto header_deadline = (first ? accepted_at : steady_clock::now()) + settings->client.header_timeout;
+        std::optional<steady_clock::time_point> header_deadline;
+        if (first) header_deadline = accepted_at + settings->client.header_timeout;
         if (client.buffer.size() == 0) {
             owner.enter_idle(idle_entry);
             // The header deadline cancels the read instead of closing, so the client can be told 408.
             if (first) {
-                client.stream.expires_at(header_deadline, timed_socket::on_expiry::cancel);
+                client.stream.expires_at(*header_deadline, timed_socket::on_expiry::cancel);
             } else {
                 client.stream.expires_after(settings->client.idle_timeout);
             }
@@ -787,14 +788,14 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
                 break;
             }
             client.buffer.commit(n);
-            if (!first) header_deadline = steady_clock::now() + settings->client.header_timeout;
         }
 
         const auto started = steady_clock::now();
+        if (!header_deadline) header_deadline = started + settings->client.header_timeout;
         request_parser parser;
         parser.header_limit(static_cast<std::uint32_t>(settings->client.max_header_bytes));
         parser.body_limit(settings->client.max_body_bytes == 0 ? unlimited : settings->client.max_body_bytes);
-        client.stream.expires_at(header_deadline, timed_socket::on_expiry::cancel);
+        client.stream.expires_at(*header_deadline, timed_socket::on_expiry::cancel);
         auto [read_ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
         const auto ec = client.stream.outcome(read_ec);
         if (ec) {

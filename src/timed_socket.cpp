@@ -2,6 +2,8 @@
 
 #include <boost/beast/core/error.hpp>
 
+#include <time.h>
+
 namespace gw {
 
 timed_socket::timed_socket(net::socket socket) : state_(std::make_shared<state>(std::move(socket))) {}
@@ -12,6 +14,29 @@ timed_socket::~timed_socket() {
     state_->timer.cancel();
     boost::system::error_code ignored;
     state_->socket.close(ignored);
+}
+
+namespace {
+
+// CLOCK_MONOTONIC_COARSE counts from the same origin as steady_clock (CLOCK_MONOTONIC) but lags
+// it by up to one tick.
+timed_socket::clock::duration to_duration(const timespec& ts) {
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+timed_socket::clock::duration coarse_tick() {
+    timespec resolution{};
+    clock_getres(CLOCK_MONOTONIC_COARSE, &resolution);
+    return to_duration(resolution);
+}
+
+}  // namespace
+
+void timed_socket::expires_after(clock::duration timeout, on_expiry action) {
+    static const clock::duration tick = coarse_tick();
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    expires_at(clock::time_point(to_duration(now)) + tick + timeout, action);
 }
 
 void timed_socket::expires_at(clock::time_point deadline, on_expiry action) {
