@@ -45,11 +45,24 @@ std::uint64_t request_id_generator::next_word() {
 }
 
 std::array<char, 32> request_id_generator::next() {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::array<char, 32> id{};
+    // Two hex digits per byte from a table: this runs for every request.
+    static constexpr auto pairs = [] {
+        constexpr char digits[] = "0123456789abcdef";
+        std::array<char, 512> table{};
+        for (int byte = 0; byte < 256; ++byte) {
+            table[2 * byte] = digits[byte & 0xf];
+            table[2 * byte + 1] = digits[byte >> 4];
+        }
+        return table;
+    }();
+    std::array<char, 32> id;
     for (int half = 0; half < 2; ++half) {
         std::uint64_t word = next_word();
-        for (int i = 0; i < 16; ++i, word >>= 4) id[half * 16 + i] = digits[word & 0xf];
+        for (int i = 0; i < 8; ++i, word >>= 8) {
+            const auto byte = static_cast<std::size_t>(word & 0xff);
+            id[half * 16 + 2 * i] = pairs[2 * byte];
+            id[half * 16 + 2 * i + 1] = pairs[2 * byte + 1];
+        }
     }
     return id;
 }

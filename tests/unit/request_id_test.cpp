@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
 #include <string>
 
@@ -17,6 +18,16 @@ TEST(RequestId, GeneratedIdsAre32LowercaseHexAndDistinct) {
         seen.insert(text);
     }
     EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(RequestId, EveryPositionTakesEveryHexDigit) {
+    gw::request_id_generator ids(7);
+    std::array<std::set<char>, 32> seen;
+    for (int i = 0; i < 2000; ++i) {
+        const auto id = ids.next();
+        for (std::size_t p = 0; p < id.size(); ++p) seen[p].insert(id[p]);
+    }
+    for (std::size_t p = 0; p < seen.size(); ++p) EXPECT_EQ(seen[p].size(), 16u) << "position " << p;
 }
 
 TEST(RequestId, DifferentSeedsDiffer) {
