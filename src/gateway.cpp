@@ -1,9 +1,11 @@
 #include "gatewayd/gateway.hpp"
 
 #include "gatewayd/health_checker.hpp"
+#include "gatewayd/logging.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -101,6 +103,15 @@ void gateway::apply(std::shared_ptr<const config> settings, const endpoint_map& 
     pool_ = upstream_pool(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout);
     start_health_checks();
     limiter_.prepare(settings_->rate_limit, settings_->redis);
+}
+
+void gateway::flush_access_log_soon() {
+    if (log_flush_posted_) return;
+    log_flush_posted_ = true;
+    boost::asio::post(io_, [this] {
+        log_flush_posted_ = false;
+        flush_access_log();
+    });
 }
 
 bool gateway::admit_connection() {

@@ -39,6 +39,18 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
 std::string json_escape(std::string_view value) {
     std::string out;
     out.reserve(value.size() + 8);
+    append_json_escaped(out, value);
+    return out;
+}
+
+std::string text_escape(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    append_text_escaped(out, value);
+    return out;
+}
+
+void append_json_escaped(std::string& out, std::string_view value) {
     for (std::size_t i = 0; i < value.size(); ++i) {
         const char ch = value[i];
         const auto c = static_cast<unsigned char>(ch);
@@ -67,12 +79,9 @@ std::string json_escape(std::string_view value) {
             }
         }
     }
-    return out;
 }
 
-std::string text_escape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
+void append_text_escaped(std::string& out, std::string_view value) {
     for (const char ch : value) {
         const auto c = static_cast<unsigned char>(ch);
         if (c < 0x21 || c == 0x7f || ch == '"' || ch == '\\') {
@@ -81,7 +90,6 @@ std::string text_escape(std::string_view value) {
             out += ch;
         }
     }
-    return out;
 }
 
 }  // namespace gw

@@ -1,5 +1,6 @@
 #include "gatewayd/logging.hpp"
 
+#include "gatewayd/access_line.hpp"
 #include "gatewayd/log_escape.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -7,7 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <memory>
+#include <string>
+
+#include <unistd.h>
 
 namespace gw {
 
@@ -28,13 +33,10 @@ public:
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
 
-std::unique_ptr<spdlog::formatter> make_formatter(bool json, bool access) {
+std::unique_ptr<spdlog::formatter> make_formatter(bool json) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     if (!json) {
         formatter->set_pattern(text_pattern);
-    } else if (access) {
-        // The access logger's message is already a list of JSON members.
-        formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l",%v})");
     } else {
         formatter->add_flag<json_message_flag>('*').set_pattern(
             R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})");
@@ -42,14 +44,32 @@ std::unique_ptr<spdlog::formatter> make_formatter(bool json, bool access) {
     return formatter;
 }
 
-// A sink of its own: spdlog keeps the formatter in the sink, and the two formats differ.
-std::shared_ptr<spdlog::logger> access_logger() {
-    static std::shared_ptr<spdlog::logger> logger = [] {
-        auto made = std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-        made->set_level(spdlog::level::info);
-        return made;
-    }();
-    return logger;
+constexpr std::size_t access_batch_bytes = 64 * 1024;
+
+// Writes all of `bytes` to stderr; a batch that stderr refuses (closed, full non-blocking
+// pipe) is dropped, as a line was before.
+void write_stderr(std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(STDERR_FILENO, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// This thread's formatted access lines, written when flushed or at the thread's exit.
+struct pending_lines {
+    std::string bytes;
+    ~pending_lines() { write_stderr(bytes); }
+    void write() {
+        write_stderr(bytes);
+        bytes.clear();
+    }
+};
+
+pending_lines& thread_lines() {
+    thread_local pending_lines lines;
+    return lines;
 }
 
 }  // namespace
@@ -67,27 +87,20 @@ void configure_logging(const log_config& config) {
     json_format = json;
     access_enabled = config.access_log;
     auto main_logger = spdlog::default_logger();
-    main_logger->set_formatter(make_formatter(json, false));
+    main_logger->set_formatter(make_formatter(json));
     main_logger->set_level(spdlog::level::from_str(config.level));
     main_logger->flush_on(spdlog::level::trace);
-    auto access = access_logger();
-    access->set_formatter(make_formatter(json, true));
-    access->flush_on(spdlog::level::info);
 }
 
 void log_access(const access_entry& e) {
     if (!access_enabled.load(std::memory_order_relaxed)) return;
-    const double millis = static_cast<double>(e.duration.count()) / 1000.0;
-    if (json_format.load(std::memory_order_relaxed)) {
-        access_logger()->info(
-            R"("msg":"access","client":"{}","method":"{}","path":"{}","status":{},"backend":"{}","route":"{}","duration_ms":{:.3f},"request_id":"{}")",
-            json_escape(e.client_ip), json_escape(e.method), json_escape(e.target), e.status, json_escape(e.backend),
-            json_escape(e.route), millis, json_escape(e.request_id));
-    } else {
-        access_logger()->info("access client={} method={} path={} status={} backend={} route={} duration_ms={:.3f} request_id={}",
-                              e.client_ip, text_escape(e.method), text_escape(e.target), e.status, e.backend, e.route,
-                              millis, text_escape(e.request_id));
-    }
+    thread_local log_timestamp clock;
+    auto& lines = thread_lines();
+    append_access_line(lines.bytes, e, clock.format(std::chrono::system_clock::now()),
+                       json_format.load(std::memory_order_relaxed));
+    if (lines.bytes.size() >= access_batch_bytes) lines.write();
 }
+
+void flush_access_log() { thread_lines().write(); }
 
 }  // namespace gw

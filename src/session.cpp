@@ -720,6 +720,7 @@ void log_bad_request(gateway& owner, const client_connection& client, const conf
     owner.metrics().observe(describe(error).status, took);
     if (!settings.log.access_log) return;
     log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-", took, "-"});
+    owner.flush_access_log_soon();
 }
 
 gateway_error header_failure(const beast::error_code& ec) {
@@ -821,6 +822,7 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
             log_access({facts.client.empty() ? std::string_view(client.peer_ip) : std::string_view(facts.client),
                         facts.method, facts.target, outcome.status, outcome.backend, facts.route,
                         took, facts.id()});
+            owner.flush_access_log_soon();
         }
         if (!outcome.keep_alive) break;
     }

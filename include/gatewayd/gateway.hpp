@@ -56,6 +56,9 @@ public:
     metrics_sample sample();
     request_id_generator& request_ids() { return request_ids_; }
 
+    // Writes this loop's access lines once the handlers ready now have run: one write per turn.
+    void flush_access_log_soon();
+
     // Connection accounting for client.max_connections.
     bool admit_connection();
     void connection_closed() { active_connections_.fetch_sub(1, std::memory_order_relaxed); }
@@ -97,6 +100,7 @@ private:
     boost::intrusive::list<idle_session, boost::intrusive::constant_time_size<false>> idle_sessions_;
     std::atomic<bool> draining_{false};
     bool started_ = false;
+    bool log_flush_posted_ = false;
 };
 
 }  // namespace gw
