@@ -2,6 +2,7 @@
 
 #include "gatewayd/log_escape.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -74,9 +75,12 @@ std::string_view log_timestamp::format(std::chrono::system_clock::time_point at)
         std::tm local{};
         localtime_r(&second, &local);
         seconds_end_ = std::strftime(text_, sizeof text_, "%Y-%m-%dT%H:%M:%S", &local);
+        // Real offsets are within ±14 h; the clamp only keeps the text at six characters.
         const long offset = local.tm_gmtoff / 60;
-        const long minutes = offset < 0 ? -offset : offset;
-        std::snprintf(zone_, sizeof zone_, "%c%02ld:%02ld", offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
+        const long minutes = std::min(offset < 0 ? -offset : offset, 99L * 60 + 59);
+        const auto hours = static_cast<int>(minutes / 60);
+        const auto rest = static_cast<int>(minutes % 60);
+        std::snprintf(zone_, sizeof zone_, "%c%02d:%02d", offset < 0 ? '-' : '+', hours, rest);
         second_ = second;
     }
     const auto millis = static_cast<unsigned>(duration_cast<milliseconds>(since_epoch).count() % 1000);

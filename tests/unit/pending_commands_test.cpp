@@ -16,6 +16,20 @@ TEST(PendingCommands, RepliesGoToCommandsInTheOrderTheyWereSent) {
     EXPECT_TRUE(pending.empty());
 }
 
+TEST(PendingCommands, FrontIsTheOldestUnansweredAndStaysUntilAnswered) {
+    int a = 1, b = 2;
+    gw::pending_commands<int> pending;
+    EXPECT_EQ(pending.front(), nullptr);
+    pending.push(&a);
+    pending.push(&b);
+    EXPECT_EQ(pending.front(), &a);
+    EXPECT_EQ(pending.front(), &a);
+    EXPECT_EQ(pending.take_front(), &a);
+    EXPECT_EQ(pending.front(), &b);
+    pending.take_front();
+    EXPECT_EQ(pending.front(), nullptr);
+}
+
 TEST(PendingCommands, AReplyWithoutACommandIsNoticed) {
     gw::pending_commands<int> pending;
     EXPECT_EQ(pending.take_front(), nullptr);
