@@ -187,6 +187,19 @@ struct relay_errors {
     beast::error_code write;
 };
 
+// One parse step over bytes already buffered, the step http::async_read_some takes before it
+// reads: false when the parser needs more input (the caller reads), else true with the step's
+// result in `ec`. A header or body that arrived whole is parsed here, without an asynchronous
+// operation that would complete at once (a post and a scheduler round per request).
+template <bool is_request, class DynamicBuffer>
+bool parse_buffered(http::basic_parser<is_request>& parser, DynamicBuffer& buffer, beast::error_code& ec) {
+    if (buffer.size() == 0) return false;
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec != http::error::need_more) return true;
+    ec = {};
+    return false;
+}
+
 // Moves one message body from `source` to `destination` a chunk at a time as `parser` reads
 // it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
 // write gets `gap` to make progress.
@@ -207,8 +220,12 @@ net::awaitable<relay_errors> relay_body(timed_socket& source, DynamicBuffer& sou
         if (!parser.is_done()) {
             body.data = room.data();
             body.size = room.size();
-            source.expires_after(gap);
-            auto [ec, n] = co_await http::async_read_some(source, source_buffer, parser, nothrow);
+            beast::error_code ec;
+            if (!parse_buffered(parser, source_buffer, ec)) {
+                source.expires_after(gap);
+                auto [read_ec, n] = co_await http::async_read_some(source, source_buffer, parser, nothrow);
+                ec = read_ec;
+            }
             if (ec == http::error::need_buffer) ec = {};
             if (ec) co_return relay_errors{source.outcome(ec), {}};
             got = room.size() - body.size;
@@ -258,7 +275,9 @@ net::awaitable<relay_errors> upload_body(client_connection& client, request_pars
     beast::error_code ignored;
     if (errors.read) {
         // Half a request went out: unless an answer is already flowing, abandon the backend.
-        if (!state.header_received && !state.download_done) upstream.socket().cancel(ignored);
+        // Closed, not cancelled: the response reader beside this may not have started yet (a
+        // bad chunk already in the buffer fails before any wait).
+        if (!state.header_received && !state.download_done) upstream.socket().close(ignored);
         co_return errors;
     }
     if (errors.write || state.header_received || state.download_done) co_return errors;
@@ -796,9 +815,12 @@ net::awaitable<void> run_session(net::socket socket, gateway& owner) {
         request_parser parser;
         parser.header_limit(static_cast<std::uint32_t>(settings->client.max_header_bytes));
         parser.body_limit(settings->client.max_body_bytes == 0 ? unlimited : settings->client.max_body_bytes);
-        client.stream.expires_at(*header_deadline, timed_socket::on_expiry::cancel);
-        auto [read_ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
-        const auto ec = client.stream.outcome(read_ec);
+        beast::error_code ec;
+        if (!parse_buffered(parser, client.buffer, ec) || (!ec && !parser.is_header_done())) {
+            client.stream.expires_at(*header_deadline, timed_socket::on_expiry::cancel);
+            auto [read_ec, n] = co_await http::async_read_header(client.stream, client.buffer, parser, nothrow);
+            ec = client.stream.outcome(read_ec);
+        }
         if (ec) {
             if (ec == http::error::end_of_stream || ec == asio::error::eof ||
                 ec == asio::error::connection_reset) {
