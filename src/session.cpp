@@ -354,11 +354,13 @@ net::awaitable<exchange_result> relay_response(client_connection& client, timed_
             co_return result;
         }
         const unsigned status = response_reader->get().result_int();
-        if (status >= 200) break;
-        if (status == 101) {
+        // The parser takes any three digits; RFC 9110 status codes are 100-599. Anything else
+        // (and an upgrade we did not ask for) is a broken response: 502, connection dropped.
+        if (status < 100 || status > 599 || status == 101) {
             result.stage = exchange_stage::before_response;
             co_return result;
         }
+        if (status >= 200) break;
     }
     if (duplex != nullptr) {
         duplex->header_received = true;

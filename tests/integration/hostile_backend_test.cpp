@@ -62,6 +62,9 @@ std::vector<hostile_case> hostile_cases() {
         {"OversizedHeaderBlock", oversized_header_block()},
         {"NoStatusLine", "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"},
         {"BadStatusCode", "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok"},
+        // Three digits, but no HTTP status (found by the session fuzzer: 941 was relayed).
+        {"StatusAbove599", "HTTP/1.1 941 Odd\r\nContent-Length: 2\r\n\r\nok"},
+        {"StatusBelow100", "HTTP/1.1 042 Odd\r\nContent-Length: 2\r\n\r\nok"},
         {"Garbage", "\x16\x03\x01 this is no HTTP at all\r\n\r\n"},
         {"NulInResponseHeader", "HTTP/1.1 200 OK\r\nX-Bad: a\0b\r\nContent-Length: 2\r\n\r\nok"s},
         // RFC 9112 5.2 lets a gateway unfold instead of answering 502; the client then gets one line.
