@@ -3,6 +3,7 @@
 #include "gatewayd/log_escape.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -12,12 +13,7 @@ namespace {
 
 void append_number(std::string& out, std::uint64_t value) {
     char digits[20];
-    std::size_t count = 0;
-    do {
-        digits[count++] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (count > 0) out += digits[--count];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
 // Microseconds as milliseconds with three decimals, as "%.3f" prints them.
@@ -35,23 +31,23 @@ void append_millis(std::string& out, std::chrono::microseconds duration) {
 
 void append_access_line(std::string& out, const access_entry& e, std::string_view time, bool json) {
     if (json) {
-        out.append(R"({"time":")").append(time).append(R"(","level":"info","msg":"access","client":")");
-        append_json_escaped(out, e.client_ip);
-        out.append(R"(","method":")");
-        append_json_escaped(out, e.method);
-        out.append(R"(","path":")");
-        append_json_escaped(out, e.target);
-        out.append(R"(","status":)");
+        const auto string_member = [&out](std::string_view name, std::string_view value) {
+            out.append(",\"").append(name).append("\":\"");
+            append_json_escaped(out, value);
+            out += '"';
+        };
+        out.append(R"({"time":")").append(time).append(R"(","level":"info","msg":"access")");
+        string_member("client", e.client_ip);
+        string_member("method", e.method);
+        string_member("path", e.target);
+        out.append(R"(,"status":)");
         append_number(out, e.status);
-        out.append(R"(,"backend":")");
-        append_json_escaped(out, e.backend);
-        out.append(R"(","route":")");
-        append_json_escaped(out, e.route);
-        out.append(R"(","duration_ms":)");
+        string_member("backend", e.backend);
+        string_member("route", e.route);
+        out.append(R"(,"duration_ms":)");
         append_millis(out, e.duration);
-        out.append(R"(,"request_id":")");
-        append_json_escaped(out, e.request_id);
-        out.append("\"}\n");
+        string_member("request_id", e.request_id);
+        out.append("}\n");
         return;
     }
     out.append(time).append(" [info] access client=").append(e.client_ip).append(" method=");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
 
 namespace gw {
@@ -55,13 +56,8 @@ namespace {
 // "<prefix><n>\r\n", the header of an array or of a bulk string.
 void append_length(std::string& out, char prefix, std::size_t n) {
     char digits[20];
-    std::size_t count = 0;
-    do {
-        digits[count++] = static_cast<char>('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
     out += prefix;
-    while (count > 0) out += digits[--count];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
     out += "\r\n";
 }
 
