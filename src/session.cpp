@@ -169,7 +169,10 @@ net::awaitable<bool> write_error(client_connection& client, gateway_error error,
     std::array<char, 2048> head_space;
     std::string overflow;
     const std::span<const char> head = place_head(response.base(), head_space, overflow).bytes;
-    const std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body)};
+    // An answer to HEAD keeps its Content-Length but has no body (RFC 9110 9.3.2): body bytes
+    // would be read as the start of the next response on the connection.
+    const bool with_body = facts == nullptr || !facts->head;
+    const std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(body.data(), with_body ? body.size() : 0)};
     client.stream.expires_after(timeout);
     auto [ec, written] = co_await asio::async_write(client.stream, pieces, nothrow);
     co_return !ec && response.keep_alive();

@@ -64,6 +64,25 @@ TEST_F(HttpSemanticsTest, HeadKeepsContentLengthSendsNoBodyAndKeepsTheConnection
     EXPECT_EQ(next.body, default_body(backend.port(), "/after-head"));
 }
 
+// The gateway's own answers (here 429) to HEAD keep their Content-Length but carry no body:
+// bytes after them would be read as the start of the next response on the connection.
+TEST_F(HttpSemanticsTest, HeadAnsweredByTheGatewayItselfHasNoBody) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()},
+                                   .rate_limit = "enabled: true, store: memory, requests: 1, window: 1h"});
+
+    auto connection = gateway.connect();
+    ASSERT_EQ(connection->request("HEAD", "/plain").status, 200);
+    const auto refused = connection->request("HEAD", "/plain");
+    ASSERT_EQ(refused.status, 429) << describe(refused);
+    EXPECT_TRUE(refused.header("Content-Length").has_value()) << describe(refused);
+    EXPECT_FALSE(connection->data_arrives_within(200ms)) << "bytes followed the HEAD response";
+
+    const auto next = connection->request("GET", "/plain");
+    EXPECT_EQ(next.status, 429) << describe(next);
+    EXPECT_NE(next.body.find("rate_limited"), std::string::npos) << describe(next);
+}
+
 TEST_F(HttpSemanticsTest, NoContentAndNotModifiedHaveNoBodyAndKeepTheConnection) {
     mock_backend backend(dir_);
     gateway_process gateway(dir_, {.backends = {backend.url()}});
