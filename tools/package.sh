@@ -165,19 +165,22 @@ done
 strace_pid=$!
 started_pids+=("$strace_pid")
 gatewayd_pid=""
+# strace's child running /usr/bin/gatewayd (strace may fork short-lived probes first).
+find_gatewayd_pid() {
+  for child in $(cat "/proc/$strace_pid/task/$strace_pid/children" 2>/dev/null); do
+    [ "$(readlink "/proc/$child/exe" 2>/dev/null)" = /usr/bin/gatewayd ] && gatewayd_pid=$child
+  done
+}
 deadline=$((SECONDS + 15))
 healthz=""
 while [ "$SECONDS" -lt "$deadline" ]; do
-  # strace's child running /usr/bin/gatewayd (strace may fork short-lived probes first).
-  if [ -z "$gatewayd_pid" ]; then
-    for child in $(cat "/proc/$strace_pid/task/$strace_pid/children" 2>/dev/null); do
-      [ "$(readlink "/proc/$child/exe" 2>/dev/null)" = /usr/bin/gatewayd ] && gatewayd_pid=$child
-    done
-  fi
+  [ -n "$gatewayd_pid" ] || find_gatewayd_pid
   healthz=$(curl -s --max-time 1 http://127.0.0.1:9901/healthz) && [ "$healthz" = ok ] && break
   kill -0 "$strace_pid" 2>/dev/null || break
   sleep 0.1
 done
+# The daemon can exec and come up between the lookup and the health check of one round.
+[ -n "$gatewayd_pid" ] || find_gatewayd_pid
 check "installed gatewayd answers /healthz on the admin port (127.0.0.1:9901)" test "$healthz" = ok
 check "it runs as user gatewayd (pid ${gatewayd_pid:-?})" \
   test -n "$gatewayd_pid" -a "$(ps -o user= -p "${gatewayd_pid:-0}" 2>/dev/null)" = gatewayd
