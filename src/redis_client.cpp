@@ -36,7 +36,6 @@ struct redis_client::waiter {
     steady_clock::time_point deadline;
     std::optional<resume_handler> resume;
     std::optional<redis_reply> reply;
-    bool done = false;
 };
 
 redis_client::redis_client(asio::io_context& io, redis_config settings)
@@ -157,7 +156,6 @@ net::awaitable<void> redis_client::read_replies(std::uint64_t epoch) {
                 co_return;
             }
             w->reply = std::move(*reply);
-            w->done = true;
             wake(*w);
         }
         watch_front();
@@ -219,7 +217,6 @@ void redis_client::fail_connection(const std::string& reason) {
     }
     reader_.reset();
     for (waiter* w : pending_.take_all()) {
-        w->done = true;
         w->reply.reset();
         wake(*w);
     }
