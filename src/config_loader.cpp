@@ -47,6 +47,7 @@ constexpr std::array log_levels{"trace"sv, "debug"sv, "info"sv, "warn"sv, "error
 constexpr std::array log_formats{"text"sv, "json"sv};
 constexpr std::array rate_limit_stores{"redis"sv, "memory"sv};
 constexpr std::array store_error_policies{"memory"sv, "allow"sv, "deny"sv};
+constexpr std::array encoded_slash_policies{"reject"sv, "keep"sv};
 constexpr std::array http_methods{"GET"sv,   "HEAD"sv,    "POST"sv,  "PUT"sv,    "DELETE"sv,
                                   "PATCH"sv, "OPTIONS"sv, "TRACE"sv, "CONNECT"sv};
 
@@ -468,6 +469,13 @@ void config_reader::read_client(const YAML::Node& node, const std::string& path,
          }},
         {"max_body_bytes", [&](auto& v, auto& p) { read_size(v, p, out.max_body_bytes); }},
         {"max_connections", [&](auto& v, auto& p) { read_uint(v, p, out.max_connections, 1); }},
+        {"encoded_slashes",
+         [&](auto& v, auto& p) {
+             std::string policy = out.paths.reject_encoded_slashes ? "reject" : "keep";
+             read_enum(v, p, policy, encoded_slash_policies);
+             out.paths.reject_encoded_slashes = policy == "reject";
+         }},
+        {"merge_slashes", [&](auto& v, auto& p) { read_bool(v, p, out.paths.merge_slashes); }},
     };
     read_mapping(node, path, fields);
 }

@@ -11,6 +11,7 @@ error_reply describe(gateway_error error) {
     case gateway_error::rate_limited: return {429, "rate_limited", "Too Many Requests"};
     case gateway_error::headers_too_large:
         return {431, "headers_too_large", "Request Header Fields Too Large"};
+    case gateway_error::uri_too_long: return {414, "uri_too_long", "URI Too Long"};
     case gateway_error::bad_gateway: return {502, "bad_gateway", "Bad Gateway"};
     case gateway_error::no_backend: return {503, "no_backend", "Service Unavailable"};
     case gateway_error::gateway_timeout: return {504, "gateway_timeout", "Gateway Timeout"};
@@ -35,7 +36,8 @@ bool closes_connection(gateway_error error) {
     case gateway_error::bad_request:
     case gateway_error::header_timeout:
     case gateway_error::body_too_large:
-    case gateway_error::headers_too_large: return true;
+    case gateway_error::headers_too_large:
+    case gateway_error::uri_too_long: return true;
     default: return false;
     }
 }

@@ -1,10 +1,10 @@
 #include "gatewayd/gateway.hpp"
 
+#include "gatewayd/error_boundary.hpp"
 #include "gatewayd/health_checker.hpp"
 #include "gatewayd/logging.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -84,7 +84,7 @@ void gateway::start_health_checks() {
         // One loop checks each backend for the whole process: the first to claim it.
         if (target->checking || !target->state->claim_checks()) continue;
         target->checking = true;
-        boost::asio::co_spawn(io_, run_health_checks(*this, target), boost::asio::detached);
+        boost::asio::co_spawn(io_, run_health_checks(*this, target), task_boundary{task_kind::health_check});
     }
 }
 

@@ -1,6 +1,7 @@
 #include "gatewayd/header_rewrite.hpp"
 
 #include "gatewayd/optional_whitespace.hpp"
+#include "gatewayd/request_head.hpp"
 
 #include <boost/beast/core/string.hpp>
 
@@ -70,11 +71,12 @@ std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::str
     return value;
 }
 
-void rewrite_request_headers(header_fields& fields, const forwarding_info& info) {
+bool rewrite_request_headers(header_fields& fields, const forwarding_info& info) {
     remove_hop_by_hop(fields);
-
     const std::string incoming_for = info.peer_trusted ? joined_values(fields, "X-Forwarded-For") : std::string{};
-    fields.set("X-Forwarded-For", forwarded_for(incoming_for, info.peer_trusted, info.peer_ip));
+    std::string forwarded = forwarded_for(incoming_for, info.peer_trusted, info.peer_ip);
+    if (forwarded.size() > max_field_bytes) return false;
+    fields.set("X-Forwarded-For", std::move(forwarded));
 
     // Only a trusted proxy may tell us the original scheme and host; anyone else gets ours.
     if (!info.peer_trusted || fields.count("X-Forwarded-Proto") == 0) fields.set("X-Forwarded-Proto", "http");
@@ -87,6 +89,7 @@ void rewrite_request_headers(header_fields& fields, const forwarding_info& info)
         }
     }
     fields.set("X-Request-Id", info.request_id);
+    return true;
 }
 
 void rewrite_response_headers(header_fields& fields, std::string_view request_id) {

@@ -39,6 +39,14 @@ net::awaitable<bool> probe(const backend& target, std::string request, duration 
 }  // namespace
 
 net::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> target) {
+    // However the checks end, another loop (or a reload) may take them over.
+    struct give_up_on_exit {
+        backend& checked;
+        ~give_up_on_exit() {
+            checked.checking = false;
+            checked.state->give_up_checks();
+        }
+    } release{*target};
     net::steady_timer timer(co_await asio::this_coro::executor);
     // Settings are read afresh every round so that a reload applies to a running loop.
     while (!owner.draining() && !target->retired && owner.settings()->health_check.enabled) {
@@ -62,8 +70,6 @@ net::awaitable<void> run_health_checks(gateway& owner, std::shared_ptr<backend> 
             }
         }
     }
-    target->checking = false;
-    target->state->give_up_checks();
 }
 
 }  // namespace gw

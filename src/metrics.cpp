@@ -146,6 +146,14 @@ std::string render_metrics(const metrics_sample& sample, const process_sample& p
     active.metric.push_back(gauge(static_cast<double>(sample.active_connections)));
     families.push_back(std::move(active));
 
+    auto internal = family("gatewayd_internal_errors_total",
+                           "Tasks ended by an unexpected error, by kind (the rest of the process went on).",
+                           MetricType::Counter);
+    for (const auto& [task, count] : process.internal_errors) {
+        internal.metric.push_back(counter(static_cast<double>(count), {{"task", task}}));
+    }
+    families.push_back(std::move(internal));
+
     auto fds = family("process_open_fds", "Open file descriptors.", MetricType::Gauge);
     fds.metric.push_back(gauge(static_cast<double>(process.open_fds)));
     families.push_back(std::move(fds));

@@ -3,6 +3,7 @@
 #include "gatewayd/accept_loop.hpp"
 #include "gatewayd/admin_server.hpp"
 #include "gatewayd/config_loader.hpp"
+#include "gatewayd/error_boundary.hpp"
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/logging.hpp"
 #include "gatewayd/service_notify.hpp"
@@ -60,6 +61,19 @@ std::optional<tcp::endpoint> resolve(const std::string& host, std::uint16_t port
         return std::nullopt;
     }
     return results.begin()->endpoint();
+}
+
+// Runs a loop until it is stopped. An exception out of a handler that is not a coroutine's
+// (whose own boundary would have caught it) is recorded and the loop goes on.
+void run_loop(asio::io_context& io) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (...) {
+            record_task_failure(task_kind::event_loop, std::current_exception());
+        }
+    }
 }
 
 // Idle upstream connections older than upstream.idle_timeout are closed in the background.
@@ -243,7 +257,8 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
     }
     // Registered before anything listens, so that an early SIGTERM drains rather than kills.
     asio::signal_set signals(loops.front()->io, SIGTERM, SIGINT, SIGHUP);
-    asio::co_spawn(loops.front()->io, handle_signals(signals, loops, settings, config_path), asio::detached);
+    asio::co_spawn(loops.front()->io, handle_signals(signals, loops, settings, config_path),
+                   task_boundary{task_kind::background});
 
     for (auto& loop : loops) {
         auto& acceptor = loop->acceptor.emplace(loop->io);
@@ -256,10 +271,10 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
                                           [&owner = *loop->state](net::socket socket) {
                                               if (!owner.admit_connection()) return;  // closed by going out of scope
                                               asio::co_spawn(owner.io(), run_session(std::move(socket), owner),
-                                                             asio::detached);
+                                                             task_boundary{task_kind::session});
                                           }),
-                       asio::detached);
-        asio::co_spawn(loop->io, sweep_pools(*loop->state), asio::detached);
+                       task_boundary{task_kind::background});
+        asio::co_spawn(loop->io, sweep_pools(*loop->state), task_boundary{task_kind::background});
         loop->state->start();
     }
     // The admin listener lives on the first loop and answers from its state.
@@ -272,19 +287,20 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         }
         std::vector<gateway*> states;
         for (auto& loop : loops) states.push_back(loop->state.get());
-        asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state, std::move(states)), asio::detached);
+        asio::co_spawn(loops.front()->io, run_admin(*admin, *loops.front()->state, std::move(states)),
+                       task_boundary{task_kind::background});
     }
 
     spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}", settings->listen,
                  settings->threads, settings->backends.size(), settings->routes.size(),
                  admin_at ? ", admin on " + settings->admin.listen : std::string());
-    asio::co_spawn(loops.front()->io, run_watchdog(), asio::detached);
+    asio::co_spawn(loops.front()->io, run_watchdog(), task_boundary{task_kind::background});
     notify_ready();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < loops.size(); ++i) {
-        threads.emplace_back([&loop = *loops[i]] { loop.io.run(); });
+        threads.emplace_back([&loop = *loops[i]] { run_loop(loop.io); });
     }
-    loops.front()->io.run();
+    run_loop(loops.front()->io);
     for (auto& thread : threads) thread.join();
     spdlog::info("gatewayd stopped");
     return 0;

@@ -2,6 +2,7 @@
 
 #include "gatewayd/host_port.hpp"
 #include "gatewayd/ip_network.hpp"
+#include "gatewayd/request_path.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -42,6 +43,7 @@ struct client_config {
     std::uint64_t max_header_bytes = 16 * 1024;
     std::uint64_t max_body_bytes = 0;  // 0 = unlimited
     std::uint64_t max_connections = 10000;
+    path_rules paths;  // encoded_slashes (reject | keep) and merge_slashes
 };
 
 struct upstream_config {

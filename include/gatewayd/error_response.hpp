@@ -13,6 +13,7 @@ enum class gateway_error {
     body_too_large,
     rate_limited,
     headers_too_large,
+    uri_too_long,
     bad_gateway,
     no_backend,
     gateway_timeout,

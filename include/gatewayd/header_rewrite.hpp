@@ -29,7 +29,9 @@ void remove_hop_by_hop(header_fields& fields);
 std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip);
 
 // Request toward the backend: hop-by-hop removed, X-Forwarded-For/Proto/Host and X-Request-Id set.
-void rewrite_request_headers(header_fields& fields, const forwarding_info& info);
+// False when the X-Forwarded-For to send would be longer than a header field
+// may be (max_field_bytes): a trusted peer's long chain plus its own address.
+bool rewrite_request_headers(header_fields& fields, const forwarding_info& info);
 
 // Response toward the client: hop-by-hop removed, X-Request-Id set.
 void rewrite_response_headers(header_fields& fields, std::string_view request_id);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gw {
@@ -44,6 +45,7 @@ struct metrics_sample {
 };
 
 struct process_sample {
+    std::vector<std::pair<std::string, std::uint64_t>> internal_errors;  // by task kind
     std::uint64_t open_fds = 0;
     std::uint64_t resident_bytes = 0;
     double start_time_seconds = 0;  // since the epoch

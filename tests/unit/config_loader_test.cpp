@@ -138,6 +138,8 @@ TEST(load_config, shipped_file_names_every_key) {
                                    "client.max_header_bytes",
                                    "client.max_body_bytes",
                                    "client.max_connections",
+                                   "client.encoded_slashes",
+                                   "client.merge_slashes",
                                    "backends",
                                    "upstream",
                                    "upstream.connect_timeout",
@@ -432,6 +434,18 @@ TEST(load_config, reports_bad_enum_values) {
         load_errors("rate_limit:\n  store: etcd\n  on_store_error: panic\n"),
         (errors{"gw.yaml:2:10: rate_limit.store: \"etcd\" is not one of redis, memory",
                 "gw.yaml:3:19: rate_limit.on_store_error: \"panic\" is not one of memory, allow, deny"}));
+}
+
+TEST(load_config, path_rules_reject_encoded_slashes_and_merge_slashes_unless_told_otherwise) {
+    const auto defaults = load_ok("");
+    EXPECT_TRUE(defaults.client.paths.reject_encoded_slashes);
+    EXPECT_TRUE(defaults.client.paths.merge_slashes);
+    const auto relaxed = load_ok("client:\n  encoded_slashes: keep\n  merge_slashes: false\n");
+    EXPECT_FALSE(relaxed.client.paths.reject_encoded_slashes);
+    EXPECT_FALSE(relaxed.client.paths.merge_slashes);
+    EXPECT_EQ(load_errors("client:\n  encoded_slashes: decode\n  merge_slashes: yes\n"),
+              (errors{"gw.yaml:2:20: client.encoded_slashes: \"decode\" is not one of reject, keep",
+                      "gw.yaml:3:18: client.merge_slashes: expected true or false"}));
 }
 
 TEST(load_config, reports_bad_addresses) {

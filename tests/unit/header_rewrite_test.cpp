@@ -1,4 +1,5 @@
 #include "gatewayd/header_rewrite.hpp"
+#include "gatewayd/request_head.hpp"
 
 #include <gtest/gtest.h>
 
@@ -57,7 +58,7 @@ TEST(HeaderRewrite, RequestFromUntrustedPeerGetsOurForwardedHeaders) {
     f.set("X-Forwarded-Proto", "https");
     f.set("X-Forwarded-Host", "evil.example");
     f.set(http::field::connection, "keep-alive");
-    gw::rewrite_request_headers(f, {"192.0.2.7", false, "req-1"});
+    EXPECT_TRUE(gw::rewrite_request_headers(f, {"192.0.2.7", false, "req-1"}));
     EXPECT_EQ(f["X-Forwarded-For"], "192.0.2.7");
     EXPECT_EQ(f["X-Forwarded-Proto"], "http");
     EXPECT_EQ(f["X-Forwarded-Host"], "api.example.com");
@@ -73,11 +74,25 @@ TEST(HeaderRewrite, RequestFromTrustedPeerKeepsItsChain) {
     f.insert("X-Forwarded-For", "2.2.2.2");
     f.set("X-Forwarded-Proto", "https");
     f.set("X-Forwarded-Host", "public.example.com");
-    gw::rewrite_request_headers(f, {"10.0.0.5", true, "id"});
+    EXPECT_TRUE(gw::rewrite_request_headers(f, {"10.0.0.5", true, "id"}));
     EXPECT_EQ(f.count("X-Forwarded-For"), 1u);
     EXPECT_EQ(f["X-Forwarded-For"], "1.1.1.1, 2.2.2.2, 10.0.0.5");
     EXPECT_EQ(f["X-Forwarded-Proto"], "https");
     EXPECT_EQ(f["X-Forwarded-Host"], "public.example.com");
+}
+
+// The chain a trusted peer sends plus its own address must still fit in one header field.
+TEST(HeaderRewrite, ATrustedChainTooLongToExtendIsRefused) {
+    const std::string peer = "10.0.0.5";
+    gw::header_fields fits;
+    fits.set("X-Forwarded-For", std::string(gw::max_field_bytes - peer.size() - 2, '1'));
+    EXPECT_TRUE(gw::rewrite_request_headers(fits, {peer, true, "id"}));
+    EXPECT_EQ(fits["X-Forwarded-For"].size(), gw::max_field_bytes);
+    gw::header_fields too_long;
+    too_long.set("X-Forwarded-For", std::string(gw::max_field_bytes - peer.size() - 1, '1'));
+    EXPECT_FALSE(gw::rewrite_request_headers(too_long, {peer, true, "id"}));
+    // From an untrusted peer the chain is dropped, so its length does not matter.
+    EXPECT_TRUE(gw::rewrite_request_headers(too_long, {peer, false, "id"}));
 }
 
 TEST(HeaderRewrite, NoHostMeansNoForwardedHost) {

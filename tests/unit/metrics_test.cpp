@@ -47,7 +47,10 @@ TEST(Metrics, RenderUsesTheContractNames) {
     s.rate_limit_store_errors = 1;
     s.active_connections = 3;
     s.backends.push_back({"http://127.0.0.1:8081", 10, 2, 1, true});
-    const std::string text = gw::render_metrics(s, {.open_fds = 9, .resident_bytes = 4096, .start_time_seconds = 1.5});
+    const std::string text = gw::render_metrics(s, {.internal_errors = {{"session", 4}, {"redis", 0}},
+                                                    .open_fds = 9,
+                                                    .resident_bytes = 4096,
+                                                    .start_time_seconds = 1.5});
     for (const std::string line : {
              "gatewayd_requests_total{code=\"200\"} 1",
              "gatewayd_requests_total{code=\"503\"} 1",
@@ -62,6 +65,8 @@ TEST(Metrics, RenderUsesTheContractNames) {
              "gatewayd_backend_up{backend=\"http://127.0.0.1:8081\"} 1",
              "gatewayd_active_connections 3",
              "process_open_fds 9",
+             "gatewayd_internal_errors_total{task=\"session\"} 4",
+             "gatewayd_internal_errors_total{task=\"redis\"} 0",
              "# TYPE gatewayd_request_duration_seconds histogram",
          }) {
         EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n---\n" << text;
