@@ -2,7 +2,21 @@
 
 #include "gatewayd/log_escape.hpp"
 
+#include <algorithm>
+
 namespace gw {
+
+void merge_backend_reports(std::vector<backend_report>& total, const std::vector<backend_report>& loop) {
+    for (const auto& row : loop) {
+        auto same = std::find_if(total.begin(), total.end(), [&](const auto& have) { return have.url == row.url; });
+        if (same == total.end()) {
+            total.push_back(row);
+            continue;
+        }
+        same->requests += row.requests;
+        same->failures += row.failures;
+    }
+}
 
 std::string backends_json(const std::vector<backend_report>& rows) {
     std::string out = "[";

@@ -2,6 +2,7 @@
 
 #include "gatewayd/accept_loop.hpp"
 #include "gatewayd/admin_report.hpp"
+#include "gatewayd/error_boundary.hpp"
 #include "gatewayd/gateway.hpp"
 #include "gatewayd/metrics.hpp"
 
@@ -31,6 +32,7 @@ struct admin_answer {
     std::string body;
 };
 
+// The answers that need only the first loop's state.
 admin_answer answer(const http::request<http::string_body>& request, gateway& owner) {
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
         return {http::status::method_not_allowed, "application/json",
@@ -44,20 +46,20 @@ admin_answer answer(const http::request<http::string_body>& request, gateway& ow
         if (!owner.any_available()) return {http::status::service_unavailable, "text/plain", "no backend available\n"};
         return {http::status::ok, "text/plain", "ready\n"};
     }
-    if (path == "/backends") {
-        const auto now = steady_clock::now();
-        std::vector<backend_report> rows;
-        for (const auto& target_backend : owner.backends()->members) {
-            rows.push_back({target_backend->config.url, target_backend->state->healthy(),
-                            to_string(target_backend->state->breaker_state(now)),
-                            target_backend->requests, target_backend->failures, target_backend->routes});
-        }
-        return {http::status::ok, "application/json", backends_json(rows)};
-    }
     return {http::status::not_found, "application/json", R"({"error":"not_found","message":"Not Found"})"};
 }
 
 net::awaitable<metrics_sample> sample_loop(gateway& loop) { co_return loop.sample(); }
+
+net::awaitable<std::vector<backend_report>> report_loop(gateway& loop) {
+    const auto now = steady_clock::now();
+    std::vector<backend_report> rows;
+    for (const auto& target : loop.backends()->members) {
+        rows.push_back({target->config.url, target->state->healthy(), to_string(target->state->breaker_state(now)),
+                        target->requests, target->failures, target->routes});
+    }
+    co_return rows;
+}
 
 // Each loop's counters are read on that loop's own thread, then summed here.
 net::awaitable<std::string> gather_metrics(std::vector<gateway*> loops) {
@@ -66,7 +68,21 @@ net::awaitable<std::string> gather_metrics(std::vector<gateway*> loops) {
         const auto sample = co_await asio::co_spawn(loop->io(), sample_loop(*loop), net::use_awaitable);
         total.merge(sample);
     }
-    co_return render_metrics(total, sample_process());
+    process_sample process = sample_process();
+    const auto failures = task_failure_counts();
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+        process.internal_errors.emplace_back(task_names[i], failures[i]);
+    }
+    co_return render_metrics(total, process);
+}
+
+net::awaitable<std::string> gather_backends(std::vector<gateway*> loops) {
+    std::vector<backend_report> total;
+    for (gateway* loop : loops) {
+        const auto rows = co_await asio::co_spawn(loop->io(), report_loop(*loop), net::use_awaitable);
+        merge_backend_reports(total, rows);
+    }
+    co_return backends_json(total);
 }
 
 net::awaitable<void> serve_admin(net::socket socket, gateway& owner, std::vector<gateway*> loops) {
@@ -82,10 +98,15 @@ net::awaitable<void> serve_admin(net::socket socket, gateway& owner, std::vector
         const auto& request = parser.get();
         const std::string_view target = request.target();
         admin_answer reply;
-        if (request.method() == http::verb::get && target.substr(0, target.find('?')) == "/metrics") {
+        const std::string_view path = target.substr(0, target.find('?'));
+        const bool readable = request.method() == http::verb::get || request.method() == http::verb::head;
+        if (readable && path == "/metrics") {
             // No braced list around a co_await (GCC 12 miscompiles it): name the result first.
             std::string text = co_await gather_metrics(loops);
             reply = admin_answer{http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
+        } else if (readable && path == "/backends") {
+            std::string json = co_await gather_backends(loops);
+            reply = admin_answer{http::status::ok, "application/json", std::move(json)};
         } else {
             reply = answer(request, owner);
         }
@@ -110,7 +131,7 @@ net::awaitable<void> serve_admin(net::socket socket, gateway& owner, std::vector
 net::awaitable<void> run_admin(net::acceptor& acceptor, gateway& owner, std::vector<gateway*> loops) {
     // A named callable: GCC 12 double-frees temporaries built inside a co_await expression.
     const auto serve = [&owner, &loops](net::socket socket) {
-        asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner, loops), asio::detached);
+        asio::co_spawn(owner.io(), serve_admin(std::move(socket), owner, loops), task_boundary{task_kind::admin});
     };
     co_await accept_connections(acceptor, "admin", serve);
 }
