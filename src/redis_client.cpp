@@ -1,16 +1,18 @@
 #include "gatewayd/redis_client.hpp"
 
+#include "gatewayd/error_boundary.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 
 namespace gw {
@@ -55,13 +57,22 @@ redis_client::~redis_client() {
     }
 }
 
-void redis_client::start() { asio::co_spawn(io_, keep_connected(), asio::detached); }
+void redis_client::start() { asio::co_spawn(io_, keep_connected(), task_boundary{task_kind::redis}); }
 
 net::awaitable<void> redis_client::keep_connected() {
     auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
     net::steady_timer pause(io_);
     for (;;) {
-        if (co_await connect_once()) {
+        bool connected = false;
+        try {
+            connected = co_await connect_once();
+        } catch (...) {
+            // This loop is the connection's whole future: a failed attempt must not end it.
+            record_task_failure(task_kind::redis, std::current_exception());
+            fail_connection("internal error while connecting");
+        }
+        end_first_attempt();
+        if (connected) {
             backoff = first_backoff;
             connection_lost_.expires_at(steady_clock::time_point::max());
             co_await connection_lost_.async_wait(nothrow);
@@ -93,7 +104,7 @@ net::awaitable<bool> redis_client::connect_once() {
     beast::error_code ignored;
     stream_->socket().set_option(tcp::no_delay(true), ignored);
     reader_ = std::make_unique<reply_reader>();
-    asio::co_spawn(io_, read_replies(epoch), asio::detached);
+    asio::co_spawn(io_, read_replies(epoch), connection_boundary());
 
     // AUTH, SELECT and SCRIPT LOAD go out together and are answered in order.
     const auto deadline = steady_clock::now() + std::max<duration>(settings_.timeout, std::chrono::seconds(1));
@@ -194,12 +205,37 @@ net::awaitable<std::optional<redis_reply>> redis_client::execute(std::string com
     outgoing_ += command;
     if (!writing_) {
         writing_ = true;
-        asio::co_spawn(io_, flush(epoch_), asio::detached);
+        asio::co_spawn(io_, flush(epoch_), connection_boundary());
     }
     // Suspended until the reader (a reply) or fail_connection (no reply) resumes it.
     auto keep_handler = [&w](waiter::resume_handler handler) { w.resume.emplace(std::move(handler)); };
     co_await asio::async_initiate<decltype(net::use_awaitable), void()>(keep_handler, net::use_awaitable);
     co_return std::move(w.reply);
+}
+
+// A reader or writer that ends by an exception takes the connection with it (a reconnect
+// follows), not the process.
+std::function<void(std::exception_ptr)> redis_client::connection_boundary() {
+    return [this, epoch = epoch_](std::exception_ptr failure) {
+        if (!failure) return;
+        record_task_failure(task_kind::redis, failure);
+        if (epoch == epoch_) fail_connection("internal error");
+    };
+}
+
+void redis_client::end_first_attempt() {
+    if (first_attempt_done_) return;
+    first_attempt_done_ = true;
+    for (net::steady_timer* waiting : first_attempt_waiters_) waiting->cancel();
+}
+
+net::awaitable<void> redis_client::wait_for_first_attempt(steady_clock::time_point deadline) {
+    if (first_attempt_done_) co_return;
+    net::steady_timer waiting(io_);
+    waiting.expires_at(deadline);
+    first_attempt_waiters_.push_back(&waiting);
+    co_await waiting.async_wait(nothrow);
+    std::erase(first_attempt_waiters_, &waiting);
 }
 
 void redis_client::fail_connection(const std::string& reason) {
@@ -246,8 +282,11 @@ void redis_client::wake(waiter& w) {
 
 net::awaitable<std::optional<window_count>> redis_client::count_window(std::string key,
                                                                         std::chrono::milliseconds window) {
-    if (state_ != state::ready) co_return std::nullopt;
     const auto deadline = steady_clock::now() + settings_.timeout;
+    // A request that arrives while the gateway is still making its first connection waits for
+    // it (within redis.timeout), so that counting is in Redis from the first request on.
+    if (state_ != state::ready && !first_attempt_done_) co_await wait_for_first_attempt(deadline);
+    if (state_ != state::ready) co_return std::nullopt;
     const std::string window_ms = std::to_string(window.count());
     // Braced lists stay out of co_await expressions (GCC 12).
     const std::string_view args[] = {"EVALSHA", script_sha_, "1", key, window_ms};

@@ -9,9 +9,12 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gw {
 
@@ -48,6 +51,9 @@ private:
     net::awaitable<std::optional<redis_reply>> execute(std::string command,
                                                                std::chrono::steady_clock::time_point deadline);
     void fail_connection(const std::string& reason);
+    std::function<void(std::exception_ptr)> connection_boundary();
+    void end_first_attempt();
+    net::awaitable<void> wait_for_first_attempt(std::chrono::steady_clock::time_point deadline);
     void watch_front();
     void wake(waiter& w);
 
@@ -64,6 +70,8 @@ private:
     net::steady_timer connection_lost_;
     std::string script_sha_;
     bool reported_down_ = false;
+    bool first_attempt_done_ = false;
+    std::vector<net::steady_timer*> first_attempt_waiters_;  // requests waiting for it, by their deadline
 };
 
 }  // namespace gw
