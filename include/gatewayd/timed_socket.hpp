@@ -35,8 +35,7 @@ public:
     executor_type get_executor() { return state_->socket.get_executor(); }
 
     void expires_at(clock::time_point deadline, on_expiry action = on_expiry::close);
-    // Measured on the coarse monotonic clock (a tick of a few ms, a fraction of the cost of a
-    // precise read; this runs several times per request), rounded up so it is never early.
+    // From now on the steady clock: never early.
     void expires_after(clock::duration timeout, on_expiry action = on_expiry::close);
     void expires_never() { expires_at(clock::time_point::max()); }
 
