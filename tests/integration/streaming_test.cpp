@@ -28,7 +28,9 @@ protected:
     void expect_bounded_memory(const gateway_process& gateway) {
         const auto peak = gateway.peak_rss_kib();
         ASSERT_TRUE(peak.has_value()) << "cannot read VmHWM of pid " << gateway.pid();
-        if (rss_is_meaningful) EXPECT_LT(*peak, peak_rss_limit_kib) << "gateway peak RSS " << *peak << " KiB after a 100 MiB transfer";
+        if (rss_is_meaningful) {
+            EXPECT_LT(*peak, peak_rss_limit_kib) << "gateway peak RSS " << *peak << " KiB after a 100 MiB transfer";
+        }
         std::printf("[ measure  ] gateway VmHWM %llu KiB\n", static_cast<unsigned long long>(*peak));
     }
 
