@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build=build-fuzz
-fuzzers=(${FUZZERS:-config client_ip header_rewrite duration_size redis_reply session})
+fuzzers=(${FUZZERS:-config client_ip header_rewrite duration_size redis_reply request_parsing session})
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEWAYD_FUZZ=ON
 fi
@@ -48,7 +48,7 @@ run_one() {
   mkdir -p "$corpus" "$artifacts"
   cp -r "tests/fuzz/corpus/$name/." "$corpus/"
   local extra=()
-  if [ "$name" = session ] || [ "$name" = header_rewrite ]; then
+  if [ "$name" = session ] || [ "$name" = header_rewrite ] || [ "$name" = request_parsing ]; then
     [ -f "$seeds/http1.dict" ] && extra+=("-dict=$seeds/http1.dict")
   fi
   local dirs=("$corpus")
