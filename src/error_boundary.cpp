@@ -55,10 +55,10 @@ void record_task_failure(task_kind kind, std::exception_ptr failure) {
     }
     const std::string what = describe(failure);
     if (skipped == 0) {
-        spdlog::error("internal error in a {} task, which was ended: {}", task_names[index], what);
+        spdlog::error("{} task ended by an internal error: {}", task_names[index], what);
     } else {
-        spdlog::error("internal error in a {} task, which was ended: {} ({} more since the last report)",
-                      task_names[index], what, skipped);
+        spdlog::error("{} task ended by an internal error: {} ({} more since the last report)", task_names[index],
+                      what, skipped);
     }
 }
 

@@ -51,6 +51,8 @@ run_one() {
   if [ "$name" = session ] || [ "$name" = header_rewrite ] || [ "$name" = request_parsing ]; then
     [ -f "$seeds/http1.dict" ] && extra+=("-dict=$seeds/http1.dict")
   fi
+  # The session fuzzer's first setup takes heads up to 1 MiB (client.max_header_bytes' maximum).
+  if [ "$name" = session ]; then extra+=("-max_len=1100000"); fi
   local dirs=("$corpus")
   if [ "$name" = session ] && [ -d "$seeds/http1" ]; then dirs+=("$seeds/http1"); fi
   local status=0

@@ -173,15 +173,17 @@ std::shared_ptr<const gw::config> load(const std::string& yaml) {
 }
 
 // Short timeouts, so that an input that leaves the session waiting costs about a second.
-std::string common_settings(std::string_view trusted_proxies = "[]") {
+// The first setup allows the largest head there is, so that fields and targets longer than
+// Beast can hold reach the checks made for them.
+std::string common_settings(std::string_view trusted_proxies = "[]", std::string_view max_header_bytes = "8KiB") {
     return std::string{R"(
 admin: {listen: ""}
 client:
   header_timeout: 1s
   idle_timeout: 1s
   body_timeout: 1s
-  max_header_bytes: 8KiB
-  trusted_proxies: )"} + std::string{trusted_proxies} + R"(
+  max_header_bytes: )"} + std::string{max_header_bytes} + R"(
+  trusted_proxies: )" + std::string{trusted_proxies} + R"(
 upstream:
   connect_timeout: 500ms
   timeout: 500ms
@@ -215,7 +217,7 @@ struct harness {
         const std::string raw = url_of(raw_backend);
         const std::string refused = url(refusing);
 
-        settings.push_back(load(common_settings("[127.0.0.0/8, \"::1\"]") + "health_check: {enabled: false}\n"
+        settings.push_back(load(common_settings("[127.0.0.0/8, \"::1\"]", "1MiB") + "health_check: {enabled: false}\n"
                                 "backends: [{url: " + good + "}]\n"
                                 "routes:\n"
                                 "  - {name: api, match: {path_prefix: /api}, strip_prefix: true}\n"
