@@ -3,4 +3,4 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
-#include "gatewayd/net.hpp"
+#include "gatewayd/io/net.hpp"

@@ -8,6 +8,7 @@ packages=(
   libhiredis-dev libyaml-cpp-dev libspdlog-dev
   prometheus-cpp-dev                     # the /metrics text format
   libsystemd-dev                         # sd_notify: READY/RELOADING/STOPPING/WATCHDOG
+  libssl-dev                             # OpenSSL 3: SHA1 of Redis scripts (EVALSHA)
   libgtest-dev libgmock-dev
   redis-server                           # rate limiter store, and the tests' real Redis
   nginx-light wrk                        # the benchmark's peer and load generator

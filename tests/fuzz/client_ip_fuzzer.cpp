@@ -3,9 +3,9 @@
 // X-Forwarded-For value as the client sent it.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/client_identity.hpp"
-#include "gatewayd/header_rewrite.hpp"
-#include "gatewayd/ip_network.hpp"
+#include "gatewayd/chain/client_identity.hpp"
+#include "gatewayd/http/header_rewrite.hpp"
+#include "gatewayd/config/ip_network.hpp"
 
 #include <string>
 #include <string_view>

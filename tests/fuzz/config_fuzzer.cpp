@@ -2,7 +2,7 @@
 // config or a list of positioned errors, never both and never neither.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/config_loader.hpp"
+#include "gatewayd/config/config_loader.hpp"
 
 #include <algorithm>
 #include <set>

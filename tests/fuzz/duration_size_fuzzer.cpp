@@ -2,8 +2,8 @@
 // value read back from its own text is the same value.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/byte_size.hpp"
-#include "gatewayd/duration.hpp"
+#include "gatewayd/config/byte_size.hpp"
+#include "gatewayd/config/duration.hpp"
 
 #include <array>
 #include <cstdint>

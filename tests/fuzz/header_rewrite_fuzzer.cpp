@@ -4,7 +4,7 @@
 // ever sees.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/header_rewrite.hpp"
+#include "gatewayd/http/header_rewrite.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>

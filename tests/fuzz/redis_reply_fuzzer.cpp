@@ -4,7 +4,8 @@
 // encoding must read back as the array of its arguments.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/redis_protocol.hpp"
+#include "gatewayd/limit/limit_script.hpp"
+#include "gatewayd/redis/redis_protocol.hpp"
 
 #include <cstdint>
 #include <string>
@@ -39,7 +40,9 @@ bool same(const decoded& a, const decoded& b) {
 void drain(gw::reply_reader& reader, decoded& out) {
     while (auto reply = reader.next()) {
         // What the rate limiter does with every reply it gets.
-        (void)gw::decode_window_reply(*reply);
+        gw::limit_verdicts verdicts;
+        (void)gw::decode_limit_reply(*reply, 1, verdicts);
+        (void)gw::decode_limit_reply(*reply, 2, verdicts);
         (void)gw::is_noscript(*reply);
         out.replies.push_back(std::move(*reply));
     }

@@ -5,10 +5,10 @@
 // - a valid Host holds no byte that could end a header or a request line.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/body_decoder.hpp"
-#include "gatewayd/host_header.hpp"
-#include "gatewayd/request_head.hpp"
-#include "gatewayd/request_path.hpp"
+#include "gatewayd/http/body_decoder.hpp"
+#include "gatewayd/http/host_header.hpp"
+#include "gatewayd/http/request_head_scanner.hpp"
+#include "gatewayd/http/request_path.hpp"
 
 #include <cstdint>
 #include <string>

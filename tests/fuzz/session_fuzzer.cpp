@@ -12,10 +12,10 @@
 // a sequence of HTTP responses; the session must end within a bounded time.
 #include "fuzz_check.hpp"
 
-#include "gatewayd/config_loader.hpp"
-#include "gatewayd/gateway.hpp"
-#include "gatewayd/logging.hpp"
-#include "gatewayd/session.hpp"
+#include "gatewayd/config/config_loader.hpp"
+#include "gatewayd/app/event_loop.hpp"
+#include "gatewayd/log/logging.hpp"
+#include "gatewayd/http/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -199,7 +199,7 @@ rate_limit:
 // the gateways after the io_context, since destroying the context destroys suspended coroutines
 // that still hand buffers back to a gateway (as event_loop in src/server.cpp does).
 struct harness {
-    std::vector<std::unique_ptr<gw::gateway>> gateways;
+    std::vector<std::unique_ptr<gw::event_loop>> gateways;
     std::vector<std::shared_ptr<const gw::config>> settings;
     asio::io_context io{1};
     tcp::acceptor front{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
@@ -236,7 +236,10 @@ struct harness {
                                    {raw, raw_backend.local_endpoint()},
                                    {refused, refusing.local_endpoint()}};
         const auto registry = std::make_shared<gw::backend_registry>(false);
-        for (const auto& s : settings) gateways.push_back(std::make_unique<gw::gateway>(io, s, endpoints, registry));
+        const auto connections = std::make_shared<gw::connection_limit>();
+        for (const auto& s : settings) {
+            gateways.push_back(std::make_unique<gw::event_loop>(io, s, endpoints, registry, connections));
+        }
 
         front.listen();
         http_backend.listen();
@@ -258,7 +261,7 @@ struct harness {
     void reset_backends() {
         for (std::size_t i = 0; i < gateways.size(); ++i) {
             for (auto& target : gateways[i]->backends()->members) {
-                target->state = std::make_shared<gw::backend_state>(target->config.url, *settings[i], false);
+                target->state = std::make_shared<gw::backend_state>(target->settings.url, *settings[i], false);
             }
         }
     }
@@ -330,7 +333,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (nul != std::string_view::npos) h.state.raw_answer = std::string{input.substr(nul + 1)};
     }
     h.reset_backends();
-    gw::gateway& owner = *h.gateways[setup];
+    gw::event_loop& loop = *h.gateways[setup];
 
     // libFuzzer's once-a-second SIGALRM can interrupt these blocking calls: try again, a few times.
     tcp::socket client(h.io);
@@ -364,8 +367,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     bool session_done = false;
     std::exception_ptr session_error;
-    FUZZ_CHECK(owner.admit_connection());
-    asio::co_spawn(h.io, gw::run_session(std::move(accepted), owner), [&](std::exception_ptr e) {
+    FUZZ_CHECK(loop.admit_connection());
+    asio::co_spawn(h.io, gw::run_session(std::move(accepted), loop), [&](std::exception_ptr e) {
         session_error = e;
         session_done = true;
     });
@@ -384,7 +387,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(finished);
     // An exception out of a session would end the whole process in the real server.
     if (session_error) std::rethrow_exception(session_error);
-    FUZZ_CHECK(owner.active_connections() == 0);
+    FUZZ_CHECK(loop.active_connections() == 0);
 
     // Pooled upstream connections go, so that the next input starts from an empty pool.
     for (auto& g : h.gateways) g->close_pooled_connections();

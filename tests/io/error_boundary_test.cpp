@@ -1,5 +1,5 @@
-#include "gatewayd/error_boundary.hpp"
-#include "gatewayd/net.hpp"
+#include "gatewayd/io/error_boundary.hpp"
+#include "gatewayd/io/net.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>

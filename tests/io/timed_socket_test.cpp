@@ -1,4 +1,4 @@
-#include "gatewayd/timed_socket.hpp"
+#include "gatewayd/io/timed_socket.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

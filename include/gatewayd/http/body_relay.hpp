@@ -1,0 +1,126 @@
+#pragma once
+
+#include "gatewayd/http/body_decoder.hpp"
+#include "gatewayd/http/head_writer.hpp"
+#include "gatewayd/io/net.hpp"
+#include "gatewayd/io/timed_socket.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <string>
+
+namespace gw {
+
+// Reads of a body or a head ask for at most this much at a time.
+inline constexpr std::size_t max_read_size = 64 * 1024;
+// Below this much room behind a head in its chunk, the head goes out alone first.
+inline constexpr std::size_t min_body_room = 4096;
+
+// A head waiting to go out with the first body bytes behind it.
+struct pending_head {
+    std::span<const char> bytes;
+    std::size_t chunk_offset = 0;  // bytes of the chunk it occupies (0: it lives elsewhere)
+};
+
+// Writes `head` at the front of `chunk`, or into `overflow` when it is larger than the chunk
+// (possible only with a max_header_bytes near its 1 MiB limit).
+template <class Head>
+pending_head place_head(const Head& head, std::span<char> chunk, std::string& overflow) {
+    if (const std::size_t size = write_head(head, chunk); size != 0) return {{chunk.data(), size}, size};
+    overflow.resize(head_size(head));
+    write_head(head, overflow);
+    return {{overflow.data(), overflow.size()}, 0};
+}
+
+// Where a body relay stopped, if it did not finish: the side that failed and how.
+struct relay_errors {
+    boost::system::error_code read;
+    boost::system::error_code write;
+};
+
+// One parse step over bytes already buffered, the step an asynchronous read takes before it
+// reads: false when the parser needs more input (the caller reads), else true with the step's
+// result in `ec`. A head that arrived whole is parsed here, without an asynchronous operation
+// that would complete at once (a post and a scheduler round per request).
+template <bool is_request, class DynamicBuffer>
+bool parse_buffered(boost::beast::http::basic_parser<is_request>& parser, DynamicBuffer& buffer,
+                    boost::system::error_code& ec) {
+    if (buffer.size() == 0) return false;
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec != boost::beast::http::error::need_more) return true;
+    ec = {};
+    return false;
+}
+
+template <class DynamicBuffer>
+std::span<const char> buffered_bytes(const DynamicBuffer& buffer) {
+    const auto data = buffer.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+}
+
+// Reads into `buffer` what its room allows (at most max_read_size), under the socket's deadline.
+template <class DynamicBuffer>
+net::awaitable<boost::system::error_code> read_more(timed_socket& source, DynamicBuffer& buffer) {
+    const std::size_t room = std::min(buffer.max_size() - buffer.size(), max_read_size);
+    if (room == 0) co_return boost::beast::http::error::buffer_overflow;
+    auto [ec, n] = co_await source.async_read_some(buffer.prepare(room), net::nothrow);
+    buffer.commit(n);
+    co_return ec;
+}
+
+// Moves one message body from `source` to `destination` a chunk at a time as `body` decodes
+// it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
+// write gets `gap` to make progress. A framing error is a read error (body_error).
+template <class DynamicBuffer>
+net::awaitable<relay_errors> relay_body(timed_socket& source, DynamicBuffer& source_buffer, body_decoder& body,
+                                        timed_socket& destination, pending_head head, bool chunked,
+                                        std::span<char> chunk, duration gap) {
+    namespace asio = boost::asio;
+    if (!head.bytes.empty() && chunk.size() - head.chunk_offset < min_body_room) {
+        destination.expires_after(gap);
+        auto [ec, n] = co_await asio::async_write(destination, asio::buffer(head.bytes), net::nothrow);
+        if (ec) co_return relay_errors{{}, destination.outcome(ec)};
+        head = {};
+    }
+    for (;;) {
+        const std::span<char> room = chunk.subspan(head.chunk_offset);
+        std::size_t got = 0;
+        while (!body.done()) {
+            const auto step = body.decode(buffered_bytes(source_buffer), room);
+            source_buffer.consume(step.consumed);
+            got = step.produced;
+            if (body.failed()) co_return relay_errors{body.error(), {}};
+            if (got > 0 || body.done()) break;
+            source.expires_after(gap);
+            if (const auto ec = co_await read_more(source, source_buffer)) {
+                if (ec != asio::error::eof) co_return relay_errors{source.outcome(ec), {}};
+                body.end_of_input();
+                if (body.failed()) co_return relay_errors{body.error(), {}};
+            }
+        }
+        const bool last = body.done();
+        // An empty piece is no chunk of its own: it is left out, as is framing with no data.
+        const chunk_size_line size_line(got);
+        std::array<asio::const_buffer, 5> pieces;
+        std::size_t count = 0;
+        if (!head.bytes.empty()) pieces[count++] = asio::buffer(head.bytes);
+        if (got > 0 && chunked) pieces[count++] = asio::buffer(size_line.text());
+        if (got > 0) pieces[count++] = asio::buffer(room.data(), got);
+        if (got > 0 && chunked) pieces[count++] = asio::buffer(crlf);
+        if (last && chunked) pieces[count++] = asio::buffer(last_chunk);
+        if (count > 0) {
+            destination.expires_after(gap);
+            auto [ec, n] = co_await asio::async_write(destination, std::span(pieces.data(), count), net::nothrow);
+            if (ec) co_return relay_errors{{}, destination.outcome(ec)};
+            head = {};
+        }
+        if (last) co_return relay_errors{};
+    }
+}
+
+}  // namespace gw

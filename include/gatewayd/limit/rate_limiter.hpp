@@ -1,0 +1,69 @@
+#pragma once
+
+#include "gatewayd/config/config.hpp"
+#include "gatewayd/io/net.hpp"
+#include "gatewayd/limit/limit_check.hpp"
+#include "gatewayd/limit/memory_store.hpp"
+#include "gatewayd/redis/redis_client.hpp"
+#include "gatewayd/redis/redis_script.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+namespace gw {
+
+// What the limiter says about one request.
+struct limit_outcome {
+    enum class verdict { allowed, limited, unavailable };
+    verdict result = verdict::allowed;
+    limit_verdicts verdicts;  // one per check; empty when nothing was counted (allow policy)
+};
+
+// The rate-limit policy of one event loop over its two stores: Redis (shared by every gateway
+// on it) or process memory, with on_store_error deciding while Redis cannot answer. A key a
+// check refused is answered from local knowledge until it would pass again, without asking
+// the store. The algorithms are the stores' business (limit_algorithm), not this one's.
+class rate_limiter {
+public:
+    explicit rate_limiter(boost::asio::io_context& io, std::size_t max_keys = 100'000);
+
+    // Decides every check of one request in one step (one Redis round trip).
+    net::awaitable<limit_outcome> check(std::span<const limit_check> checks, const rate_limit_config& policy,
+                                        const redis_config& redis);
+
+    // Counters for metrics: only this loop touches them.
+    std::uint64_t allowed() const { return allowed_; }
+    std::uint64_t limited() const { return limited_; }
+    std::uint64_t store_errors() const { return store_errors_; }
+
+    // Connects to Redis ahead of the first request.
+    void prepare(const rate_limit_config& policy, const redis_config& redis);
+
+    // Closes the Redis connection (at shutdown, before the event loop goes).
+    void close() { redis_.reset(); }
+
+private:
+    redis_client& redis(const redis_config& settings);
+    std::optional<limit_outcome> answer_from_blocked(std::span<const limit_check> checks,
+                                                     std::chrono::steady_clock::time_point now);
+    void remember_refusals(std::span<const limit_check> checks, const limit_verdicts& verdicts,
+                           std::chrono::steady_clock::time_point now);
+
+    boost::asio::io_context& io_;
+    std::size_t max_keys_;
+    redis_script script_;
+    std::unique_ptr<redis_client> redis_;
+    memory_store memory_;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> blocked_until_;
+    std::uint64_t allowed_ = 0;
+    std::uint64_t limited_ = 0;
+    std::uint64_t store_errors_ = 0;
+};
+
+}  // namespace gw

@@ -1,0 +1,180 @@
+#include "config_reader.hpp"
+
+// The sections of the top level, one reader each; backends and routes are in config_routes.cpp.
+
+namespace gw::config_detail {
+
+void config_reader::read_document(const YAML::Node& root, config& out) {
+    // An empty file (or one with comments only) is a valid config made of defaults.
+    if (root.IsNull()) return;
+    const field fields[] = {
+        {"listen", [&](auto& v, auto& p) { read_host_port(v, p, out.listen, out.listen_address); }},
+        {"threads", [&](auto& v, auto& p) { read_uint(v, p, out.threads, 1, max_threads); }},
+        {"shutdown_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.shutdown_timeout); }},
+        {"admin", [&](auto& v, auto& p) { read_admin(v, p, out.admin); }},
+        {"log", [&](auto& v, auto& p) { read_log(v, p, out.log); }},
+        {"client", [&](auto& v, auto& p) { read_client(v, p, out.client); }},
+        {"backends", [&](auto& v, auto& p) { read_backends(v, p, out.backends); }},
+        {"upstream", [&](auto& v, auto& p) { read_upstream(v, p, out.upstream); }},
+        {"health_check", [&](auto& v, auto& p) { read_health_check(v, p, out.health_check); }},
+        {"circuit_breaker", [&](auto& v, auto& p) { read_circuit_breaker(v, p, out.circuit_breaker); }},
+        {"rate_limit", [&](auto& v, auto& p) { read_rate_limit(v, p, out.rate_limit); }},
+        {"routes", [&](auto& v, auto& p) { read_routes(v, p, out.routes); }},
+        {"redis", [&](auto& v, auto& p) { read_redis(v, p, out.redis); }},
+    };
+    if (read_mapping(root, "", fields)) check_listeners_differ(out);
+}
+
+void config_reader::read_admin(const YAML::Node& node, const std::string& path, admin_config& out) {
+    const field fields[] = {
+        {"listen",
+         [&](auto& v, auto& p) {
+             admin_listen_mark_ = v.Mark();
+             // "" is the documented way to turn the admin listener off.
+             if (v.IsScalar() && v.Scalar().empty()) {
+                 out.listen.clear();
+                 out.address.reset();
+                 return;
+             }
+             host_port address;
+             std::string text;
+             read_host_port(v, p, text, address);
+             if (!text.empty()) {
+                 out.listen = text;
+                 out.address = address;
+             }
+         }},
+    };
+    read_mapping(node, path, fields);
+}
+
+// Two listeners on one port fail at bind time; saying so in --check-config is friendlier.
+void config_reader::check_listeners_differ(const config& out) {
+    if (!out.admin.address || out.admin.address->port != out.listen_address.port) return;
+    auto is_wildcard = [](const std::string& host) {
+        return host.empty() || host == "0.0.0.0" || host == "::";
+    };
+    const auto& admin_host = out.admin.address->host;
+    if (admin_host == out.listen_address.host || is_wildcard(admin_host) ||
+        is_wildcard(out.listen_address.host)) {
+        fail(admin_listen_mark_,
+             "admin.listen: " + quoted(out.admin.listen) + " overlaps listen " + quoted(out.listen));
+    }
+}
+
+void config_reader::read_log(const YAML::Node& node, const std::string& path, log_config& out) {
+    const field fields[] = {
+        {"level", [&](auto& v, auto& p) { read_enum(v, p, out.level, log_levels); }},
+        {"format", [&](auto& v, auto& p) { read_enum(v, p, out.format, log_formats); }},
+        {"access_log", [&](auto& v, auto& p) { read_bool(v, p, out.access_log); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_client(const YAML::Node& node, const std::string& path, client_config& out) {
+    const field fields[] = {
+        {"trusted_proxies", [&](auto& v, auto& p) { read_trusted_proxies(v, p, out.trusted_proxies); }},
+        {"header_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.header_timeout); }},
+        {"idle_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.idle_timeout); }},
+        {"body_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.body_timeout); }},
+        {"max_header_bytes",
+         [&](auto& v, auto& p) {
+             read_size(v, p, out.max_header_bytes, min_header_bytes, max_header_bytes);
+         }},
+        {"max_body_bytes", [&](auto& v, auto& p) { read_size(v, p, out.max_body_bytes); }},
+        {"max_connections", [&](auto& v, auto& p) { read_uint(v, p, out.max_connections, 1); }},
+        {"encoded_slashes",
+         [&](auto& v, auto& p) {
+             std::string policy = out.paths.reject_encoded_slashes ? "reject" : "keep";
+             read_enum(v, p, policy, encoded_slash_policies);
+             out.paths.reject_encoded_slashes = policy == "reject";
+         }},
+        {"merge_slashes", [&](auto& v, auto& p) { read_bool(v, p, out.paths.merge_slashes); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_trusted_proxies(const YAML::Node& node, const std::string& path,
+                                         std::vector<ip_network>& out) {
+    if (!is_list(node)) {
+        fail(node, path, "expected a list of IP addresses or CIDR blocks");
+        return;
+    }
+    std::vector<ip_network> networks;
+    std::size_t index = 0;
+    for (const auto& item : items_of(node)) {
+        auto at = item_path(path, index++);
+        auto text = read_scalar(item, at, "an IP address or CIDR block");
+        if (!text) continue;
+        if (auto network = parse_ip_network(*text)) {
+            networks.push_back(*network);
+        } else {
+            fail(item, at, quoted(*text) + " is not an IP address or CIDR block");
+        }
+    }
+    out = std::move(networks);
+}
+
+void config_reader::read_upstream(const YAML::Node& node, const std::string& path, upstream_config& out) {
+    const field fields[] = {
+        {"connect_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.connect_timeout); }},
+        {"timeout", [&](auto& v, auto& p) { read_duration(v, p, out.timeout); }},
+        {"idle_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.idle_timeout); }},
+        {"max_idle_per_backend", [&](auto& v, auto& p) { read_uint(v, p, out.max_idle_per_backend); }},
+        {"retries", [&](auto& v, auto& p) { read_uint(v, p, out.retries); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_health_check(const YAML::Node& node, const std::string& path,
+                                      health_check_config& out) {
+    const field fields[] = {
+        {"enabled", [&](auto& v, auto& p) { read_bool(v, p, out.enabled); }},
+        {"path", [&](auto& v, auto& p) { read_url_path(v, p, out.path); }},
+        {"interval", [&](auto& v, auto& p) { read_duration(v, p, out.interval); }},
+        {"timeout", [&](auto& v, auto& p) { read_duration(v, p, out.timeout); }},
+        {"healthy_threshold", [&](auto& v, auto& p) { read_uint(v, p, out.healthy_threshold, 1); }},
+        {"unhealthy_threshold", [&](auto& v, auto& p) { read_uint(v, p, out.unhealthy_threshold, 1); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_circuit_breaker(const YAML::Node& node, const std::string& path,
+                                         circuit_breaker_config& out) {
+    const field fields[] = {
+        {"enabled", [&](auto& v, auto& p) { read_bool(v, p, out.enabled); }},
+        {"min_requests", [&](auto& v, auto& p) { read_uint(v, p, out.min_requests, 1); }},
+        {"failure_ratio", [&](auto& v, auto& p) { read_ratio(v, p, out.failure_ratio); }},
+        // 0s is meaningful here: closed-state counts are never cleared.
+        {"interval", [&](auto& v, auto& p) { read_duration(v, p, out.interval, true); }},
+        {"open_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.open_timeout); }},
+        {"half_open_max_requests", [&](auto& v, auto& p) { read_uint(v, p, out.half_open_max_requests, 1); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_rate_limit(const YAML::Node& node, const std::string& path, rate_limit_config& out) {
+    const field fields[] = {
+        {"enabled", [&](auto& v, auto& p) { read_bool(v, p, out.enabled); }},
+        {"requests", [&](auto& v, auto& p) { read_uint(v, p, out.requests, 1); }},
+        {"window", [&](auto& v, auto& p) { read_duration(v, p, out.window); }},
+        {"key_prefix", [&](auto& v, auto& p) { read_string(v, p, out.key_prefix); }},
+        {"store", [&](auto& v, auto& p) { read_enum(v, p, out.store, rate_limit_stores); }},
+        {"on_store_error",
+         [&](auto& v, auto& p) { read_enum(v, p, out.on_store_error, store_error_policies); }},
+        {"headers", [&](auto& v, auto& p) { read_bool(v, p, out.headers); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+void config_reader::read_redis(const YAML::Node& node, const std::string& path, redis_config& out) {
+    const field fields[] = {
+        {"address", [&](auto& v, auto& p) { read_host_port(v, p, out.address, out.endpoint); }},
+        {"password", [&](auto& v, auto& p) { read_string(v, p, out.password); }},
+        {"db", [&](auto& v, auto& p) { read_uint(v, p, out.db); }},
+        {"timeout", [&](auto& v, auto& p) { read_duration(v, p, out.timeout); }},
+    };
+    read_mapping(node, path, fields);
+}
+
+}  // namespace gw::config_detail

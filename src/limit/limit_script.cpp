@@ -1,0 +1,87 @@
+#include "gatewayd/limit/limit_script.hpp"
+
+#include <charconv>
+
+namespace gw {
+
+namespace {
+
+// One branch per algorithm, on the check's algorithm name in `kind`.
+std::string dispatch(bool charge) {
+    std::string text;
+    for (const limit_algorithm* algorithm : limit_algorithms()) {
+        const std::string_view code = charge ? algorithm->lua_charge() : algorithm->lua_decide();
+        if (code.empty()) continue;
+        text.append(text.empty() ? "if" : "elseif").append(" kind == '").append(algorithm->name());
+        text.append("' then ").append(code).append(" ");
+    }
+    if (!text.empty()) text += "end ";
+    return text;
+}
+
+std::string build_script() {
+    // Every check decides; then, when no enforcing one refused, the ones that allowed are charged.
+    const std::string arguments =
+        "local b = 1 + (i - 1) * 5 "
+        "local kind, key = ARGV[b + 1], KEYS[i] "
+        "local r, w, u = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]) ";
+    // One check (the common case) without the loop and its tables.
+    std::string text =
+        "local now = tonumber(ARGV[1]) "
+        "if #KEYS == 1 then "
+        "local kind, key = ARGV[2], KEYS[1] "
+        "local r, w, u = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) "
+        "local ok, left, reset, retry = 0, 0, 0, 0 " + dispatch(false) +
+        "if ok == 0 then return {-1 - retry, reset} end " + dispatch(true) +
+        "return {left, reset} "
+        "end "
+        "local out, allowed, pass = {}, {}, true "
+        "for i = 1, #KEYS do " + arguments +
+        "local ok, left, reset, retry = 0, 0, 0, 0 " + dispatch(false) +
+        "allowed[i] = ok "
+        "if ok == 0 and ARGV[b + 5] == '0' then pass = false end "
+        "out[2 * i - 1] = ok == 1 and left or -1 - retry "
+        "out[2 * i] = reset "
+        "end ";
+    if (const std::string charges = dispatch(true); !charges.empty()) {
+        text += "if pass then for i = 1, #KEYS do if allowed[i] == 1 then " + arguments + charges + "end end end ";
+    }
+    text += "return out";
+    return text;
+}
+
+}  // namespace
+
+const std::string& limit_script() {
+    static const std::string text = build_script();
+    return text;
+}
+
+void limit_script_args(std::span<const limit_check> checks, std::int64_t now_ms, std::array<char, 24>& now_text,
+                       boost::container::small_vector<std::string_view, 12>& args) {
+    args.clear();
+    const auto end = std::to_chars(now_text.data(), now_text.data() + now_text.size(), now_ms).ptr;
+    args.emplace_back(now_text.data(), static_cast<std::size_t>(end - now_text.data()));
+    for (const auto& check : checks) {
+        for (const auto& arg : check.rule->script_args) args.emplace_back(arg);
+    }
+}
+
+bool decode_limit_reply(const redis_reply& reply, std::size_t count, limit_verdicts& out) {
+    out.clear();
+    if (reply.type != redis_reply::kind::array || reply.elements.size() != 2 * count) return false;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& first = reply.elements[2 * i];
+        const auto& reset = reply.elements[2 * i + 1];
+        if (first.type != redis_reply::kind::integer || reset.type != redis_reply::kind::integer) return false;
+        const std::chrono::milliseconds reset_ms(reset.integer);
+        if (first.integer >= 0) {
+            out.push_back({true, static_cast<std::uint64_t>(first.integer), reset_ms, {}});
+        } else {
+            out.push_back({false, 0, reset_ms, std::chrono::milliseconds(-1 - first.integer)});
+        }
+    }
+    return true;
+}
+
+}  // namespace gw

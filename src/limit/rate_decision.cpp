@@ -1,0 +1,29 @@
+#include "gatewayd/limit/rate_decision.hpp"
+
+#include <algorithm>
+
+namespace gw {
+
+namespace {
+
+std::uint64_t whole_seconds_up(std::chrono::milliseconds value) {
+    const auto ms = std::max<std::int64_t>(value.count(), 0);
+    return static_cast<std::uint64_t>((ms + 999) / 1000);
+}
+
+}  // namespace
+
+rate_decision to_rate_decision(const limit_verdict& verdict, const limit_params& params) {
+    rate_decision decision;
+    decision.allowed = verdict.allowed;
+    decision.limit = params.requests;
+    decision.remaining = std::min(verdict.remaining, params.requests);
+    const std::uint64_t window_seconds = std::max<std::uint64_t>(whole_seconds_up(params.window), 1);
+    decision.reset_seconds = std::clamp<std::uint64_t>(whole_seconds_up(verdict.reset), 1, window_seconds);
+    decision.retry_after = verdict.allowed
+                               ? decision.reset_seconds
+                               : std::clamp<std::uint64_t>(whole_seconds_up(verdict.retry_after), 1, window_seconds);
+    return decision;
+}
+
+}  // namespace gw

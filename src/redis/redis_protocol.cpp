@@ -1,0 +1,145 @@
+#include "gatewayd/redis/redis_protocol.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+
+namespace gw {
+
+namespace {
+
+redis_reply copy_reply(const redisReply& raw) {
+    redis_reply out;
+    switch (raw.type) {
+    case REDIS_REPLY_STATUS: out.type = redis_reply::kind::status; break;
+    case REDIS_REPLY_ERROR: out.type = redis_reply::kind::error; break;
+    case REDIS_REPLY_INTEGER: out.type = redis_reply::kind::integer; break;
+    case REDIS_REPLY_STRING: out.type = redis_reply::kind::string; break;
+    case REDIS_REPLY_ARRAY: out.type = redis_reply::kind::array; break;
+    default: out.type = redis_reply::kind::nil; break;
+    }
+    out.integer = raw.integer;
+    if (raw.str != nullptr) out.text.assign(raw.str, raw.len);
+    for (std::size_t i = 0; i < raw.elements; ++i) out.elements.push_back(copy_reply(*raw.element[i]));
+    return out;
+}
+
+}  // namespace
+
+std::string format_command(const std::vector<std::string_view>& args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto arg : args) {
+        argv.push_back(arg.data());
+        lengths.push_back(arg.size());
+    }
+    char* formatted = nullptr;
+    const int size = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), argv.data(), lengths.data());
+    if (size < 0 || formatted == nullptr) return {};
+    std::string command(formatted, static_cast<std::size_t>(size));
+    std::free(formatted);
+    return command;
+}
+
+namespace {
+
+// "<prefix><n>\r\n", the header of an array or of a bulk string, written at `at`.
+char* write_length(char* at, char prefix, std::size_t n) {
+    *at++ = prefix;
+    at = std::to_chars(at, at + 20, n).ptr;
+    *at++ = '\r';
+    *at++ = '\n';
+    return at;
+}
+
+constexpr std::size_t max_length_header = 1 + 20 + 2;
+
+}  // namespace
+
+void append_command(std::string& out, std::span<const std::string_view> args) {
+    // One growth of the string at most, then the bytes written in place.
+    std::size_t most = max_length_header;
+    for (const auto arg : args) most += max_length_header + arg.size() + 2;
+    const std::size_t start = out.size();
+    out.resize(start + most);
+    char* at = write_length(out.data() + start, '*', args.size());
+    for (const auto arg : args) {
+        at = write_length(at, '$', arg.size());
+        at = std::copy(arg.begin(), arg.end(), at);
+        *at++ = '\r';
+        *at++ = '\n';
+    }
+    out.resize(static_cast<std::size_t>(at - out.data()));
+}
+
+reply_reader::reply_reader() : reader_(redisReaderCreate()) {}
+
+reply_reader::~reply_reader() { redisReaderFree(reader_); }
+
+std::size_t oversized_array_header_at(std::string_view bytes) {
+    constexpr std::size_t too_many_digits = 7;  // 1,000,000 elements and more
+    for (auto star = bytes.find('*'); star != std::string_view::npos; star = bytes.find('*', star + 1)) {
+        std::size_t digits = 0;
+        while (star + 1 + digits < bytes.size() && bytes[star + 1 + digits] >= '0' && bytes[star + 1 + digits] <= '9') {
+            ++digits;
+        }
+        if (digits >= too_many_digits) return star;
+    }
+    return std::string_view::npos;
+}
+
+bool has_oversized_array_header(std::string_view bytes) {
+    return oversized_array_header_at(bytes) != std::string_view::npos;
+}
+
+bool reply_reader::feed(std::string_view bytes) {
+    if (failed_ || refused_) return false;
+    constexpr std::size_t kept = 15;  // within std::string's inline buffer
+    // The previous feed's last bytes before this one's first: a header split across two feeds.
+    std::array<char, 2 * kept> seam{};
+    const std::size_t head = std::min(bytes.size(), kept);
+    std::copy(tail_.begin(), tail_.end(), seam.begin());
+    std::copy_n(bytes.begin(), head, seam.begin() + static_cast<std::ptrdiff_t>(tail_.size()));
+    // hiredis gets exactly the bytes before an oversized header's seventh digit, wherever the
+    // feeds were split, so the replies before it and the failure are the same for any split.
+    constexpr std::size_t seventh_digit = 7;  // offset from the '*'
+    if (const auto at = oversized_array_header_at({seam.data(), tail_.size() + head}); at < tail_.size()) {
+        bytes = bytes.substr(0, at + seventh_digit - tail_.size());
+        refused_ = true;
+    } else if (const auto in_bytes = oversized_array_header_at(bytes); in_bytes != std::string_view::npos) {
+        bytes = bytes.substr(0, in_bytes + seventh_digit);
+        refused_ = true;
+    }
+    if (bytes.size() >= kept) {
+        tail_.assign(bytes.substr(bytes.size() - kept));
+    } else {
+        tail_.append(bytes);
+        if (tail_.size() > kept) tail_.erase(0, tail_.size() - kept);
+    }
+    if (!bytes.empty() && redisReaderFeed(reader_, bytes.data(), bytes.size()) != REDIS_OK) failed_ = true;
+    return !failed_ && !refused_;
+}
+
+std::optional<redis_reply> reply_reader::next() {
+    void* raw = nullptr;
+    if (failed_ || redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+        failed_ = true;
+        return std::nullopt;
+    }
+    if (raw == nullptr) {
+        if (refused_) failed_ = true;
+        return std::nullopt;
+    }
+    auto reply = copy_reply(*static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
+    return reply;
+}
+
+bool is_noscript(const redis_reply& reply) {
+    return reply.type == redis_reply::kind::error && reply.text.starts_with("NOSCRIPT");
+}
+
+}  // namespace gw
