@@ -1,6 +1,6 @@
 // Cost of route matching per request: a report, not a test. Builds tables of 1 and 1,000
 // routes and times `route_table::match` over a fixed request mix, best of several runs.
-#include "gatewayd/route_table.hpp"
+#include "gatewayd/chain/route_table.hpp"
 
 #include <chrono>
 #include <cstdio>
