@@ -20,12 +20,33 @@ void request_metrics::observe(unsigned status, std::chrono::microseconds duratio
     sum_seconds += seconds;
 }
 
+void named_counts::add(std::string_view name, std::uint64_t by) {
+    for (auto& [have, count] : counts) {
+        if (have == name) {
+            count += by;
+            return;
+        }
+    }
+    counts.emplace_back(std::string(name), by);
+}
+
+void named_counts::merge(const named_counts& other) {
+    for (const auto& [name, count] : other.counts) add(name, count);
+}
+
+std::uint64_t named_counts::total() const {
+    std::uint64_t sum = 0;
+    for (const auto& entry : counts) sum += entry.second;
+    return sum;
+}
+
 void metrics_sample::merge(const metrics_sample& other) {
     for (std::size_t i = 0; i < requests.responses.size(); ++i) requests.responses[i] += other.requests.responses[i];
     for (std::size_t i = 0; i < requests.buckets.size(); ++i) requests.buckets[i] += other.requests.buckets[i];
     requests.count += other.requests.count;
     requests.sum_seconds += other.requests.sum_seconds;
-    rate_limited += other.rate_limited;
+    rate_limited.merge(other.rate_limited);
+    rate_limit_shadow.merge(other.rate_limit_shadow);
     rate_limit_store_errors += other.rate_limit_store_errors;
     active_connections += other.active_connections;
     for (const auto& theirs : other.backends) {
@@ -133,9 +154,19 @@ std::string render_metrics(const metrics_sample& sample, const process_sample& p
     }
     families.push_back(std::move(upstream));
 
-    auto limited = family("gatewayd_rate_limited_total", "Requests refused with 429.", MetricType::Counter);
-    limited.metric.push_back(counter(static_cast<double>(sample.rate_limited)));
+    auto limited = family("gatewayd_rate_limited_total", "Requests refused with 429, by the rule named in the answer.",
+                          MetricType::Counter);
+    for (const auto& [rule, count] : sample.rate_limited.counts) {
+        limited.metric.push_back(counter(static_cast<double>(count), {{"rule", rule}}));
+    }
     families.push_back(std::move(limited));
+    auto shadow = family("gatewayd_rate_limit_shadow_total",
+                         "Requests a rule in shadow mode would have refused (they were not), by rule.",
+                         MetricType::Counter);
+    for (const auto& [rule, count] : sample.rate_limit_shadow.counts) {
+        shadow.metric.push_back(counter(static_cast<double>(count), {{"rule", rule}}));
+    }
+    families.push_back(std::move(shadow));
     auto store_errors = family("gatewayd_rate_limit_store_errors_total",
                                "Rate-limit checks Redis could not answer in time.", MetricType::Counter);
     store_errors.metric.push_back(counter(static_cast<double>(sample.rate_limit_store_errors)));

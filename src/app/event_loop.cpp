@@ -114,6 +114,13 @@ metrics_sample event_loop::sample() {
     metrics_sample out;
     out.requests = metrics_;
     out.rate_limited = limiter_.limited();
+    out.rate_limit_shadow = limiter_.shadow_limited();
+    // Every rule of the running config shows, at 0 until it counts something.
+    auto known = [&](const rate_limit_plan& plan) {
+        for (const auto& rule : plan.rules) (rule.shadow ? out.rate_limit_shadow : out.rate_limited).add(rule.name, 0);
+    };
+    known(backends_->default_limits);
+    for (const auto& plan : backends_->route_limits) known(plan);
     out.rate_limit_store_errors = limiter_.store_errors();
     out.active_connections = active_connections();
     const auto now = steady_clock::now();

@@ -57,8 +57,8 @@ void start_request(request_context& context) {
 
 net::awaitable<request_outcome> answer_locally(request_context& context, gateway_error error) {
     const auto& facts = context.facts;
-    const reply_details details{facts.id(), facts.head, facts.retry_after, facts.rate ? &*facts.rate : nullptr,
-                                facts.rate_headers};
+    const reply_details details{facts.id(),         facts.head,        facts.retry_after, facts.rate ? &*facts.rate : nullptr,
+                                facts.rate_headers, facts.rate_policy};
     // With unread body bytes in the stream the next request could not be found: close.
     const bool keep = co_await write_error(context.client, error, details, facts.keep_alive && facts.body.done(),
                                            context.settings.client.body_timeout);

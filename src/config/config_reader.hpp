@@ -37,6 +37,8 @@ inline constexpr std::array log_formats{"text"sv, "json"sv};
 inline constexpr std::array rate_limit_stores{"redis"sv, "memory"sv};
 inline constexpr std::array store_error_policies{"memory"sv, "allow"sv, "deny"sv};
 inline constexpr std::array encoded_slash_policies{"reject"sv, "keep"sv};
+// One name per limit algorithm (src/limit/algorithms.cpp has them all).
+inline constexpr std::array limit_algorithm_names{"fixed_window"sv, "sliding_window"sv, "gcra"sv};
 inline constexpr std::array http_methods{"GET"sv,   "HEAD"sv,    "POST"sv,  "PUT"sv,    "DELETE"sv,
                                   "PATCH"sv, "OPTIONS"sv, "TRACE"sv, "CONNECT"sv};
 
@@ -130,20 +132,36 @@ private:
     void read_rate_limit(const YAML::Node& node, const std::string& path, rate_limit_config& out);
     void read_routes(const YAML::Node& node, const std::string& path, std::vector<route_config>& out);
     void read_route(const YAML::Node& node, const std::string& path, route_config& out,
-                    std::set<std::string>& names);
+                    std::set<std::string>& names, std::size_t index);
     void read_route_name(const YAML::Node& node, const std::string& path, std::string& out,
                          std::set<std::string>& names);
     void read_route_match(const YAML::Node& node, const std::string& path, route_config& out,
                           bool& has_path_prefix);
     void read_route_host(const YAML::Node& node, const std::string& path, std::string& out);
     void read_methods(const YAML::Node& node, const std::string& path, std::vector<std::string>& out);
-    void read_route_rate_limit(const YAML::Node& node, const std::string& path, route_rate_limit& out);
+    void read_route_rate_limit(const YAML::Node& node, const std::string& path, route_rate_limit& out,
+                               std::size_t route);
+    void read_limit_rules(const YAML::Node& node, const std::string& path, std::vector<rate_limit_rule_config>& out,
+                          std::optional<std::size_t> route);
+    void read_limit_key(const YAML::Node& node, const std::string& path, std::string& out);
+    void read_rule_name(const YAML::Node& node, const std::string& path, std::string& out,
+                        std::set<std::string>& names);
+    void check_bursts(const config& out);
     void read_redis(const YAML::Node& node, const std::string& path, redis_config& out);
     void check_listeners_differ(const config& out);
 
     std::string file_;
     std::vector<config_error> errors_;
     YAML::Mark admin_listen_mark_;  // where admin.listen was written, for the clash check
+    // Where a burst was written, and how to find the algorithm it ends up with: burst belongs to
+    // gcra, which the rule may name itself or inherit, so it is checked once all is read.
+    struct burst_use {
+        YAML::Mark mark;
+        std::string path;
+        std::uint64_t value;  // burst: 0 ("as many as requests") is fine anywhere
+        std::function<std::string(const config&)> algorithm;
+    };
+    std::vector<burst_use> bursts_;
     std::vector<std::string>* listed_ = nullptr;  // listing mode: the keys found so far
 };
 

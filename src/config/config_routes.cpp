@@ -84,14 +84,15 @@ void config_reader::read_routes(const YAML::Node& node, const std::string& path,
     std::size_t index = 0;
     for (const auto& item : items_of(node)) {
         route_config route;
-        read_route(item, item_path(path, index++), route, names);
+        read_route(item, item_path(path, index), route, names, index);
+        ++index;
         routes.push_back(std::move(route));
     }
     out = std::move(routes);
 }
 
 void config_reader::read_route(const YAML::Node& node, const std::string& path, route_config& out,
-                               std::set<std::string>& names) {
+                               std::set<std::string>& names, std::size_t index) {
     bool has_name = false;
     bool has_path_prefix = false;
     const field fields[] = {
@@ -103,7 +104,7 @@ void config_reader::read_route(const YAML::Node& node, const std::string& path, 
         {"match", [&](auto& v, auto& p) { read_route_match(v, p, out, has_path_prefix); }},
         {"strip_prefix", [&](auto& v, auto& p) { read_bool(v, p, out.strip_prefix); }},
         {"backends", [&](auto& v, auto& p) { read_backends(v, p, out.backends.emplace()); }},
-        {"rate_limit", [&](auto& v, auto& p) { read_route_rate_limit(v, p, out.rate_limit.emplace()); }},
+        {"rate_limit", [&](auto& v, auto& p) { read_route_rate_limit(v, p, out.rate_limit.emplace(), index); }},
     };
     if (!read_mapping(node, path, fields)) return;
     if (!has_name) fail(node, path, "\"name\" is required");
@@ -180,16 +181,6 @@ void config_reader::read_methods(const YAML::Node& node, const std::string& path
         }
     }
     out = std::move(methods);
-}
-
-void config_reader::read_route_rate_limit(const YAML::Node& node, const std::string& path,
-                                          route_rate_limit& out) {
-    const field fields[] = {
-        {"enabled", [&](auto& v, auto& p) { read_bool(v, p, out.enabled.emplace()); }},
-        {"requests", [&](auto& v, auto& p) { read_uint(v, p, out.requests.emplace(), 1); }},
-        {"window", [&](auto& v, auto& p) { read_duration(v, p, out.window.emplace()); }},
-    };
-    read_mapping(node, path, fields);
 }
 
 }  // namespace gw::config_detail

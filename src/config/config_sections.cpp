@@ -22,7 +22,10 @@ void config_reader::read_document(const YAML::Node& root, config& out) {
         {"routes", [&](auto& v, auto& p) { read_routes(v, p, out.routes); }},
         {"redis", [&](auto& v, auto& p) { read_redis(v, p, out.redis); }},
     };
-    if (read_mapping(root, "", fields)) check_listeners_differ(out);
+    if (read_mapping(root, "", fields)) {
+        check_listeners_differ(out);
+        if (listed_ == nullptr) check_bursts(out);
+    }
 }
 
 void config_reader::read_admin(const YAML::Node& node, const std::string& path, admin_config& out) {
@@ -149,20 +152,6 @@ void config_reader::read_circuit_breaker(const YAML::Node& node, const std::stri
         {"interval", [&](auto& v, auto& p) { read_duration(v, p, out.interval, true); }},
         {"open_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.open_timeout); }},
         {"half_open_max_requests", [&](auto& v, auto& p) { read_uint(v, p, out.half_open_max_requests, 1); }},
-    };
-    read_mapping(node, path, fields);
-}
-
-void config_reader::read_rate_limit(const YAML::Node& node, const std::string& path, rate_limit_config& out) {
-    const field fields[] = {
-        {"enabled", [&](auto& v, auto& p) { read_bool(v, p, out.enabled); }},
-        {"requests", [&](auto& v, auto& p) { read_uint(v, p, out.requests, 1); }},
-        {"window", [&](auto& v, auto& p) { read_duration(v, p, out.window); }},
-        {"key_prefix", [&](auto& v, auto& p) { read_string(v, p, out.key_prefix); }},
-        {"store", [&](auto& v, auto& p) { read_enum(v, p, out.store, rate_limit_stores); }},
-        {"on_store_error",
-         [&](auto& v, auto& p) { read_enum(v, p, out.on_store_error, store_error_policies); }},
-        {"headers", [&](auto& v, auto& p) { read_bool(v, p, out.headers); }},
     };
     read_mapping(node, path, fields);
 }

@@ -21,13 +21,15 @@ error_reply describe(gateway_error error) {
     return {500, "internal", "Internal Server Error"};
 }
 
-std::string json_error_body(gateway_error error) {
-    // Codes and messages are fixed ASCII without quotes, so no escaping is needed.
+std::string json_error_body(gateway_error error, std::string_view rule) {
+    // Codes, messages and rule names ([a-z0-9_-]) need no escaping.
     const error_reply reply = describe(error);
     std::string body;
-    body.reserve(32 + reply.code.size() + reply.message.size());
+    body.reserve(48 + reply.code.size() + reply.message.size() + rule.size());
     body.append(R"({"error":")").append(reply.code);
-    body.append(R"(","message":")").append(reply.message).append(R"("})");
+    body.append(R"(","message":")").append(reply.message);
+    if (!rule.empty()) body.append(R"(","rule":")").append(rule);
+    body.append(R"("})");
     return body;
 }
 

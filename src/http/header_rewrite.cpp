@@ -97,11 +97,22 @@ void rewrite_response_headers(header_fields& fields, std::string_view request_id
     fields.set("X-Request-Id", request_id);
 }
 
-void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, bool refused) {
-    fields.set("X-RateLimit-Limit", std::to_string(decision.limit));
-    fields.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
-    fields.set("X-RateLimit-Reset", std::to_string(decision.reset_seconds));
+void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, const rate_header_choice& choice,
+                            bool refused) {
     if (refused) fields.set(http::field::retry_after, std::to_string(decision.retry_after));
+    if (choice.x_ratelimit) {
+        fields.set("X-RateLimit-Limit", std::to_string(decision.limit));
+        fields.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
+        fields.set("X-RateLimit-Reset", std::to_string(decision.reset_seconds));
+    }
+    if (!choice.policy.empty()) {
+        fields.set("RateLimit-Policy", choice.policy);
+        std::string current;
+        current.reserve(decision.rule.size() + 32);
+        current.append("\"").append(decision.rule).append("\";r=").append(std::to_string(decision.remaining));
+        current.append(";t=").append(std::to_string(decision.reset_seconds));
+        fields.set("RateLimit", current);
+    }
 }
 
 }  // namespace gw

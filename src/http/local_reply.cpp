@@ -20,12 +20,12 @@ net::awaitable<bool> write_error(client_connection& client, gateway_error error,
     response.set(http::field::content_type, "application/json");
     if (!details.request_id.empty()) response.set("X-Request-Id", details.request_id);
     if (reply.status == 503) response.set(http::field::retry_after, std::to_string(details.retry_after));
-    if (details.rate != nullptr && details.rate_headers) {
-        set_rate_limit_headers(response, *details.rate, error == gateway_error::rate_limited);
-    } else if (details.rate != nullptr && error == gateway_error::rate_limited) {
-        response.set(http::field::retry_after, std::to_string(details.rate->retry_after));
+    const bool refused = error == gateway_error::rate_limited;
+    if (details.rate != nullptr) {
+        set_rate_limit_headers(response, *details.rate, {details.rate_headers, details.rate_policy}, refused);
     }
-    const std::string body = json_error_body(error);
+    // A 429 names the rule that refused it.
+    const std::string body = json_error_body(error, refused && details.rate != nullptr ? details.rate->refused_by : "");
     response.content_length(body.size());
     response.keep_alive(keep_alive && !closes_connection(error));
     // Head and body in one write; an error head is small (a request id of at most 128 bytes).

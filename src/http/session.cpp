@@ -94,7 +94,7 @@ void log_refused_head(event_loop& loop, const client_connection& client, const c
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
     loop.metrics().observe(describe(error).status, took);
     if (!settings.log.access_log) return;
-    log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-", took, "-"});
+    log_access({client.peer_ip, "-", "-", describe(error).status, "-", "-", took, "-", {}});
     loop.flush_access_log_soon();
 }
 
@@ -199,7 +199,8 @@ net::awaitable<void> run_session(net::socket socket, event_loop& loop) {
         if (request_settings->log.access_log) {
             const auto& facts = context.facts;
             log_access({facts.client.empty() ? std::string_view(client.peer_ip) : std::string_view(facts.client),
-                        facts.method, facts.target, outcome.status, outcome.backend, facts.route, took, facts.id()});
+                        facts.method, facts.target, outcome.status, outcome.backend, facts.route, took, facts.id(),
+                        facts.shadow_limited});
             loop.flush_access_log_soon();
         }
         if (!outcome.keep_alive) break;

@@ -1,4 +1,6 @@
 #include "gatewayd/limit/fixed_window.hpp"
+#include "gatewayd/limit/gcra.hpp"
+#include "gatewayd/limit/sliding_window.hpp"
 
 #include <array>
 
@@ -7,9 +9,12 @@ namespace gw {
 namespace {
 
 const fixed_window fixed_window_algorithm;
+const sliding_window sliding_window_algorithm;
+const gcra gcra_algorithm;
 
 // One line per algorithm: its config name is its name().
-constexpr std::array<const limit_algorithm*, 1> all{&fixed_window_algorithm};
+constexpr std::array<const limit_algorithm*, 3> all{&fixed_window_algorithm, &sliding_window_algorithm,
+                                                    &gcra_algorithm};
 
 }  // namespace
 

@@ -5,12 +5,13 @@ namespace gw {
 namespace {
 
 constexpr std::size_t count = 0;
-constexpr std::size_t ends = 1;
+constexpr std::size_t ends = 1;  // ms
 
 }  // namespace
 
-limit_verdict fixed_window::decide(limit_cell& cell, std::int64_t now_ms, const limit_params& params) const {
+limit_verdict fixed_window::decide(limit_cell& cell, std::int64_t now_us, const limit_params& params) const {
     auto& v = cell.values;
+    const std::int64_t now_ms = now_us / 1000;
     if (v[count] == 0 || now_ms >= v[ends]) {
         v[count] = 0;
         v[ends] = now_ms + params.window.count();
@@ -23,7 +24,7 @@ limit_verdict fixed_window::decide(limit_cell& cell, std::int64_t now_ms, const 
 }
 
 std::int64_t fixed_window::expires_at(const limit_cell& cell, const limit_params&) const {
-    return cell.values[ends];
+    return cell.values[ends] * 1000;
 }
 
 // Count and expiry in one step, so no key is ever left without a TTL (a key that somehow lost

@@ -31,20 +31,21 @@ std::string build_script() {
         "if #KEYS == 1 then "
         "local kind, key = ARGV[2], KEYS[1] "
         "local r, w, u = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) "
-        "local ok, left, reset, retry = 0, 0, 0, 0 " + dispatch(false) +
+        "local ok, left, reset, retry, save = 0, 0, 0, 0, nil " + dispatch(false) +
         "if ok == 0 then return {-1 - retry, reset} end " + dispatch(true) +
         "return {left, reset} "
         "end "
-        "local out, allowed, pass = {}, {}, true "
+        "local out, allowed, saved, pass = {}, {}, {}, true "
         "for i = 1, #KEYS do " + arguments +
-        "local ok, left, reset, retry = 0, 0, 0, 0 " + dispatch(false) +
-        "allowed[i] = ok "
+        "local ok, left, reset, retry, save = 0, 0, 0, 0, nil " + dispatch(false) +
+        "allowed[i] = ok saved[i] = save "
         "if ok == 0 and ARGV[b + 5] == '0' then pass = false end "
         "out[2 * i - 1] = ok == 1 and left or -1 - retry "
         "out[2 * i] = reset "
         "end ";
     if (const std::string charges = dispatch(true); !charges.empty()) {
-        text += "if pass then for i = 1, #KEYS do if allowed[i] == 1 then " + arguments + charges + "end end end ";
+        text += "if pass then for i = 1, #KEYS do if allowed[i] == 1 then " + arguments + "local save = saved[i] " +
+                charges + "end end end ";
     }
     text += "return out";
     return text;
@@ -57,10 +58,10 @@ const std::string& limit_script() {
     return text;
 }
 
-void limit_script_args(std::span<const limit_check> checks, std::int64_t now_ms, std::array<char, 24>& now_text,
+void limit_script_args(std::span<const limit_check> checks, std::int64_t now_us, std::array<char, 24>& now_text,
                        boost::container::small_vector<std::string_view, 12>& args) {
     args.clear();
-    const auto end = std::to_chars(now_text.data(), now_text.data() + now_text.size(), now_ms).ptr;
+    const auto end = std::to_chars(now_text.data(), now_text.data() + now_text.size(), now_us).ptr;
     args.emplace_back(now_text.data(), static_cast<std::size_t>(end - now_text.data()));
     for (const auto& check : checks) {
         for (const auto& arg : check.rule->script_args) args.emplace_back(arg);

@@ -26,4 +26,26 @@ rate_decision to_rate_decision(const limit_verdict& verdict, const limit_params&
     return decision;
 }
 
+std::optional<rate_decision> headline_decision(std::span<const limit_check> checks,
+                                               std::span<const limit_verdict> verdicts) {
+    std::optional<rate_decision> headline;
+    std::optional<rate_decision> longest_refusal;
+    for (std::size_t i = 0; i < checks.size() && i < verdicts.size(); ++i) {
+        const limit_rule& rule = *checks[i].rule;
+        if (rule.shadow) continue;
+        rate_decision decision = to_rate_decision(verdicts[i], rule.params);
+        decision.rule = rule.name;
+        if (!headline || decision.remaining < headline->remaining) headline = decision;
+        if (!decision.allowed && (!longest_refusal || decision.retry_after > longest_refusal->retry_after)) {
+            longest_refusal = decision;
+        }
+    }
+    if (headline && longest_refusal) {
+        headline->allowed = false;
+        headline->retry_after = longest_refusal->retry_after;
+        headline->refused_by = longest_refusal->rule;
+    }
+    return headline;
+}
+
 }  // namespace gw

@@ -10,8 +10,9 @@ namespace {
 
 using steady_clock = std::chrono::steady_clock;
 
-std::int64_t milliseconds_of(steady_clock::time_point at) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+std::int64_t system_now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 // Keeps the map bounded: expired entries go first, then, if a flood of distinct keys still
@@ -80,7 +81,7 @@ net::awaitable<limit_outcome> rate_limiter::check(std::span<const limit_check> c
     const auto now = steady_clock::now();
     // Exact: a refused key stays refused until its retry-after has passed.
     if (auto refused = answer_from_blocked(checks, now)) {
-        ++limited_;
+        count(checks, *refused);
         co_return std::move(*refused);
     }
 
@@ -92,28 +93,42 @@ net::awaitable<limit_outcome> rate_limiter::check(std::span<const limit_check> c
         // Lives in this frame: another request may run while this one waits for Redis.
         std::array<char, 24> now_text;
         boost::container::small_vector<std::string_view, 12> args;
-        limit_script_args(checks, milliseconds_of(now), now_text, args);
-        const auto reply = co_await redis(settings).eval(script_, keys, args);
-        decided = reply && decode_limit_reply(*reply, checks.size(), outcome.verdicts);
+        redis_client& store = redis(settings);
+        if (co_await store.ready_soon()) {
+            // The time is taken on Redis's clock once it is known.
+            limit_script_args(checks, store.now_us(), now_text, args);
+            const auto reply = co_await store.eval(script_, keys, args);
+            decided = reply && decode_limit_reply(*reply, checks.size(), outcome.verdicts);
+        }
         if (!decided) {
             ++store_errors_;
             if (policy.on_store_error == "allow") {
                 ++allowed_;
-                co_return limit_outcome{limit_outcome::verdict::allowed, {}};
+                co_return limit_outcome{limit_outcome::verdict::allowed, {}, std::nullopt};
             }
-            if (policy.on_store_error == "deny") co_return limit_outcome{limit_outcome::verdict::unavailable, {}};
+            if (policy.on_store_error == "deny") {
+                co_return limit_outcome{limit_outcome::verdict::unavailable, {}, std::nullopt};
+            }
         }
     }
-    if (!decided) memory_.check(checks, milliseconds_of(now), outcome.verdicts);
+    if (!decided) memory_.check(checks, system_now_us(), outcome.verdicts);
 
-    if (passes(checks, outcome.verdicts)) {
-        ++allowed_;
-    } else {
-        ++limited_;
-        outcome.result = limit_outcome::verdict::limited;
-    }
+    if (!passes(checks, outcome.verdicts)) outcome.result = limit_outcome::verdict::limited;
+    count(checks, outcome);
     remember_refusals(checks, outcome.verdicts, now);
     co_return outcome;
+}
+
+void rate_limiter::count(std::span<const limit_check> checks, limit_outcome& outcome) {
+    outcome.decision = headline_decision(checks, outcome.verdicts);
+    for (std::size_t i = 0; i < checks.size() && i < outcome.verdicts.size(); ++i) {
+        if (checks[i].rule->shadow && !outcome.verdicts[i].allowed) shadow_limited_.add(checks[i].rule->name);
+    }
+    if (outcome.result == limit_outcome::verdict::allowed) {
+        ++allowed_;
+    } else if (outcome.decision) {
+        limited_.add(outcome.decision->refused_by);
+    }
 }
 
 }  // namespace gw

@@ -10,6 +10,11 @@ const rate_limit_config& limits_for(const config& settings, const route_config* 
     if (own.enabled) limits.enabled = *own.enabled;
     if (own.requests) limits.requests = *own.requests;
     if (own.window) limits.window = *own.window;
+    if (own.algorithm) limits.algorithm = *own.algorithm;
+    if (own.burst) limits.burst = *own.burst;
+    if (own.key) limits.key = *own.key;
+    if (own.shadow) limits.shadow = *own.shadow;
+    if (own.rules) limits.rules = *own.rules;
     limits.key_prefix += route->name + ":";
     return limits;
 }

@@ -47,6 +47,7 @@ void append_access_line(std::string& out, const access_entry& e, std::string_vie
         out.append(R"(,"duration_ms":)");
         append_millis(out, e.duration);
         string_member("request_id", e.request_id);
+        if (!e.shadow_limited.empty()) string_member("shadow_limited", e.shadow_limited);
         out.append("}\n");
         return;
     }
@@ -60,6 +61,7 @@ void append_access_line(std::string& out, const access_entry& e, std::string_vie
     append_millis(out, e.duration);
     out.append(" request_id=");
     append_text_escaped(out, e.request_id);
+    if (!e.shadow_limited.empty()) out.append(" shadow_limited=").append(e.shadow_limited);
     out += '\n';
 }
 

@@ -30,6 +30,7 @@ namespace {
 using net::nothrow;
 constexpr auto first_backoff = std::chrono::milliseconds(100);
 constexpr auto max_backoff = std::chrono::seconds(2);
+constexpr auto clock_resync_interval = std::chrono::seconds(30);
 
 }  // namespace
 
@@ -136,7 +137,7 @@ net::awaitable<bool> redis_client::connect_once() {
             co_return false;
         }
     }
-    if (epoch != epoch_) co_return false;
+    if (epoch != epoch_ || !co_await sync_clock(deadline)) co_return false;
     state_ = state::ready;
     if (reported_down_) {
         reported_down_ = false;
@@ -227,6 +228,63 @@ std::function<void(std::exception_ptr)> redis_client::connection_boundary() {
     };
 }
 
+namespace {
+
+std::int64_t system_now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// TIME's reply: seconds and microseconds, as two strings.
+std::optional<std::int64_t> time_reply_us(const redis_reply& reply) {
+    if (reply.type != redis_reply::kind::array || reply.elements.size() != 2) return std::nullopt;
+    std::int64_t seconds = 0;
+    std::int64_t micros = 0;
+    const auto& s = reply.elements[0].text;
+    const auto& u = reply.elements[1].text;
+    if (std::from_chars(s.data(), s.data() + s.size(), seconds).ec != std::errc{} ||
+        std::from_chars(u.data(), u.data() + u.size(), micros).ec != std::errc{}) {
+        return std::nullopt;
+    }
+    return seconds * 1'000'000 + micros;
+}
+
+}  // namespace
+
+std::int64_t redis_client::now_us() const { return system_now_us() + clock_offset_us_; }
+
+net::awaitable<bool> redis_client::sync_clock(steady_clock::time_point deadline) {
+    // Redis's clock against ours, taken at the middle of the round trip: every gateway on this
+    // Redis then decides time-based limits on one clock, without TIME in every script (which
+    // would cost about as much again as the script).
+    const std::int64_t sent = system_now_us();
+    std::string time = format_command({"TIME"});
+    const auto reply = co_await execute(std::move(time), deadline);
+    const std::int64_t received = system_now_us();
+    const auto theirs = reply ? time_reply_us(*reply) : std::nullopt;
+    if (!theirs) {
+        fail_connection("TIME failed: " + (reply ? reply->text : std::string("no answer")));
+        co_return false;
+    }
+    clock_offset_us_ = *theirs - (sent + received) / 2;
+    clock_synced_ = steady_clock::now();
+    co_return true;
+}
+
+net::awaitable<void> redis_client::resync_clock() {
+    co_await sync_clock(steady_clock::now() + settings_.timeout);
+    resyncing_ = false;
+}
+
+net::awaitable<bool> redis_client::ready_soon() {
+    // A request that arrives while the gateway is still making its first connection waits for
+    // it (within redis.timeout), so that counting is in Redis from the first request on.
+    if (state_ != state::ready && !first_attempt_done_) {
+        co_await wait_for_first_attempt(steady_clock::now() + settings_.timeout);
+    }
+    co_return state_ == state::ready;
+}
+
 void redis_client::end_first_attempt() {
     if (first_attempt_done_) return;
     first_attempt_done_ = true;
@@ -288,10 +346,12 @@ net::awaitable<std::optional<redis_reply>> redis_client::eval(const redis_script
                                                                std::span<const std::string_view> keys,
                                                                std::span<const std::string_view> args) {
     const auto deadline = steady_clock::now() + settings_.timeout;
-    // A request that arrives while the gateway is still making its first connection waits for
-    // it (within redis.timeout), so that counting is in Redis from the first request on.
-    if (state_ != state::ready && !first_attempt_done_) co_await wait_for_first_attempt(deadline);
-    if (state_ != state::ready) co_return std::nullopt;
+    if (!co_await ready_soon()) co_return std::nullopt;
+    // Clocks drift apart: the offset is learned again now and then, beside the traffic.
+    if (!resyncing_ && steady_clock::now() - clock_synced_ > clock_resync_interval) {
+        resyncing_ = true;
+        asio::co_spawn(io_, resync_clock(), connection_boundary());
+    }
     std::array<char, 8> key_count{};
     const auto count_end = std::to_chars(key_count.data(), key_count.data() + key_count.size(), keys.size()).ptr;
     boost::container::small_vector<std::string_view, 16> words{"EVALSHA", script.sha1(),

@@ -184,7 +184,7 @@ net::awaitable<exchange_result> relay_response(request_context& context, bool re
     result.status = response.result_int();
     bool backend_keep_alive = reader->keep_alive();
     rewrite_response_headers(response, facts.id());
-    if (facts.rate && facts.rate_headers) set_rate_limit_headers(response, *facts.rate, false);
+    if (facts.rate) set_rate_limit_headers(response, *facts.rate, {facts.rate_headers, facts.rate_policy}, false);
     result.client_keep_alive = frame_response(response, *reader, facts) && facts.keep_alive;
     body_decoder body = response_body(*reader);
     if (!body.done() && !body.is_chunked() && !body.has_length()) backend_keep_alive = false;  // ends with a close

@@ -24,6 +24,15 @@ struct request_metrics {
     void observe(unsigned status, std::chrono::microseconds duration);
 };
 
+// Counters by a name (a rate-limit rule): a handful of names, found by a linear search.
+struct named_counts {
+    std::vector<std::pair<std::string, std::uint64_t>> counts;
+    void add(std::string_view name, std::uint64_t by = 1);
+    // Adds another loop's counts, name by name.
+    void merge(const named_counts& other);
+    std::uint64_t total() const;
+};
+
 struct backend_sample {
     std::string url;
     std::uint64_t successes = 0;
@@ -35,7 +44,8 @@ struct backend_sample {
 // Everything /metrics reports, summed over the event loops.
 struct metrics_sample {
     request_metrics requests;
-    std::uint64_t rate_limited = 0;
+    named_counts rate_limited;  // by the rule a 429 names
+    named_counts rate_limit_shadow;  // shadow rules' would-be refusals, by rule
     std::uint64_t rate_limit_store_errors = 0;
     std::uint64_t active_connections = 0;
     std::vector<backend_sample> backends;

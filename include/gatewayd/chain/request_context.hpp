@@ -34,8 +34,10 @@ struct request_facts {
     bool expects_continue = false;
     std::string_view route = "-";       // the matched route's name, for the access log
     std::string client;                 // who a trusted peer says the client is; empty: the peer
-    std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
-    bool rate_headers = false;
+    std::optional<rate_decision> rate;  // for the rate-limit headers
+    bool rate_headers = false;          // rate_limit.headers
+    std::string_view rate_policy;       // standard_headers: RateLimit-Policy (the plan's); empty: off
+    std::string shadow_limited;         // shadow rules that would have refused, for the access log
     std::uint64_t retry_after = 1;             // seconds, on a 503
     body_decoder body = body_decoder::none();  // the request body's framing, as it is read
 };

@@ -72,21 +72,44 @@ struct circuit_breaker_config {
     std::uint64_t half_open_max_requests = 3;
 };
 
+// One more limit beside the block's own (rule `default`); an unset field takes the block's value.
+struct rate_limit_rule_config {
+    std::string name;
+    std::optional<std::uint64_t> requests;
+    std::optional<duration> window;
+    std::optional<std::string> algorithm;
+    std::optional<std::uint64_t> burst;
+    std::optional<std::string> key;
+    std::optional<bool> shadow;
+};
+
 struct rate_limit_config {
     bool enabled = true;
     std::uint64_t requests = 100;
     duration window = 1min;
+    std::string algorithm = "fixed_window";  // fixed_window | sliding_window | gcra
+    std::uint64_t burst = 0;                 // gcra only; 0 = requests
+    std::string key = "client_ip";           // client_ip | header:<Name> | global
+    bool shadow = false;
     std::string key_prefix = "rate_limit:";
     std::string store = "redis";           // redis | memory
     std::string on_store_error = "memory"; // memory | allow | deny
     bool headers = true;
+    bool standard_headers = false;
+    std::vector<rate_limit_rule_config> rules;
 };
 
-// A route's own limits; an unset field inherits the top-level rate_limit.
+// A route's own limits: unset fields of `default` inherit the top level's; `rules`, when
+// given, replaces the top level's rules for the route.
 struct route_rate_limit {
     std::optional<bool> enabled;
     std::optional<std::uint64_t> requests;
     std::optional<duration> window;
+    std::optional<std::string> algorithm;
+    std::optional<std::uint64_t> burst;
+    std::optional<std::string> key;
+    std::optional<bool> shadow;
+    std::optional<std::vector<rate_limit_rule_config>> rules;
 };
 
 struct route_config {

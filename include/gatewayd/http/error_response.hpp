@@ -28,8 +28,8 @@ struct error_reply {
 
 error_reply describe(gateway_error error);
 
-// {"error":"...","message":"..."}
-std::string json_error_body(gateway_error error);
+// {"error":"...","message":"..."}, with "rule":"<rule>" when one is given (a 429).
+std::string json_error_body(gateway_error error, std::string_view rule = {});
 
 // After these the rest of the client's stream cannot be trusted, so the connection is closed.
 bool closes_connection(gateway_error error);

@@ -31,7 +31,15 @@ bool rewrite_request_headers(header_fields& fields, const forwarding_info& info)
 // Response toward the client: hop-by-hop removed, X-Request-Id set.
 void rewrite_response_headers(header_fields& fields, std::string_view request_id);
 
-// X-RateLimit-Limit, -Remaining and -Reset; with `refused` also Retry-After.
-void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, bool refused);
+// Which rate-limit headers a response carries.
+struct rate_header_choice {
+    bool x_ratelimit = true;  // rate_limit.headers: X-RateLimit-Limit, -Remaining, -Reset
+    std::string_view policy;  // standard_headers: the RateLimit-Policy value (empty: none, nor RateLimit)
+};
+
+// The headers of `decision` as `choice` says; with `refused` also Retry-After (always on a
+// 429). RateLimit is `"<rule>";r=<remaining>;t=<reset seconds>` of the same rule.
+void set_rate_limit_headers(header_fields& fields, const rate_decision& decision, const rate_header_choice& choice,
+                            bool refused);
 
 }  // namespace gw

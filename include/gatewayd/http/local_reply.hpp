@@ -4,6 +4,7 @@
 #include "gatewayd/http/client_connection.hpp"
 #include "gatewayd/http/error_response.hpp"
 #include "gatewayd/io/net.hpp"
+#include "gatewayd/http/header_rewrite.hpp"
 #include "gatewayd/limit/rate_decision.hpp"
 
 #include <cstdint>
@@ -18,6 +19,7 @@ struct reply_details {
     std::uint64_t retry_after = 1;        // seconds, on a 503
     const rate_decision* rate = nullptr;  // X-RateLimit-* (and Retry-After on a 429)
     bool rate_headers = false;            // rate_limit.headers
+    std::string_view rate_policy;         // standard_headers: RateLimit-Policy, RateLimit
 };
 
 // Writes the answer in one write; true when the connection may carry another request

@@ -10,7 +10,7 @@ namespace gw {
 class fixed_window final : public limit_algorithm {
 public:
     std::string_view name() const override { return "fixed_window"; }
-    limit_verdict decide(limit_cell& cell, std::int64_t now_ms, const limit_params& params) const override;
+    limit_verdict decide(limit_cell& cell, std::int64_t now_us, const limit_params& params) const override;
     void charge(limit_cell&, std::int64_t, const limit_params&) const override {}
     bool charges_refused() const override { return true; }
     std::int64_t expires_at(const limit_cell& cell, const limit_params& params) const override;

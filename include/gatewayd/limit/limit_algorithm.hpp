@@ -44,19 +44,22 @@ public:
     // The config name, also the algorithm's key in the Lua driver's table.
     virtual std::string_view name() const = 0;
 
-    // What this request gets, at `now_ms` (milliseconds on the store's clock).
-    virtual limit_verdict decide(limit_cell& cell, std::int64_t now_ms, const limit_params& params) const = 0;
+    // What this request gets, at `now_us` (microseconds since the Unix epoch on the store's
+    // clock: Redis's for the Redis store, so that every gateway on it decides alike).
+    virtual limit_verdict decide(limit_cell& cell, std::int64_t now_us, const limit_params& params) const = 0;
     // Records an allowed request.
-    virtual void charge(limit_cell& cell, std::int64_t now_ms, const limit_params& params) const = 0;
+    virtual void charge(limit_cell& cell, std::int64_t now_us, const limit_params& params) const = 0;
     // decide() counts every request, refused or not (a fixed window's INCR).
     virtual bool charges_refused() const = 0;
-    // The cell may be dropped from memory after this time.
+    // The cell may be dropped from memory after this time (µs).
     virtual std::int64_t expires_at(const limit_cell& cell, const limit_params& params) const = 0;
 
     // The Redis form, as two pieces of Lua the limit script runs in line (no closures built on
-    // every call): with `key`, `now` (ms), `r` (requests), `w` (window ms) and `u` (burst) set,
-    // the decision sets `ok` (1 or 0), `left`, `reset` and `retry` (ms); the charge (empty when
-    // there is nothing to charge) records an allowed request. Every key written gets a TTL.
+    // every call): with `key`, `now` (µs), `r` (requests), `w` (window ms) and `u` (burst) set,
+    // the decision sets `ok` (1 or 0), `left`, `reset` and `retry` (ms) and may leave what the
+    // charge needs in `save`; the charge (empty when there is nothing to charge) records an
+    // allowed request. Every key written gets a TTL. Numbers written to Redis go through
+    // string.format('%.0f'): tostring would cut a µs timestamp to 14 digits.
     virtual std::string_view lua_decide() const = 0;
     virtual std::string_view lua_charge() const = 0;
 };

@@ -28,16 +28,16 @@ bool passes(std::span<const limit_check> checks, std::span<const limit_verdict> 
 // every check of a refused request, is not; an algorithm that counts refusals has counted
 // already). `cell_of(i)` is check i's cell; the verdicts go into `verdicts`.
 template <class CellOf>
-void decide_all(std::span<const limit_check> checks, std::int64_t now_ms, CellOf&& cell_of, limit_verdicts& verdicts) {
+void decide_all(std::span<const limit_check> checks, std::int64_t now_us, CellOf&& cell_of, limit_verdicts& verdicts) {
     verdicts.clear();
     for (std::size_t i = 0; i < checks.size(); ++i) {
         const limit_rule& rule = *checks[i].rule;
-        verdicts.push_back(rule.algorithm->decide(cell_of(i), now_ms, rule.params));
+        verdicts.push_back(rule.algorithm->decide(cell_of(i), now_us, rule.params));
     }
     if (!passes(checks, verdicts)) return;
     for (std::size_t i = 0; i < checks.size(); ++i) {
         const limit_rule& rule = *checks[i].rule;
-        if (verdicts[i].allowed) rule.algorithm->charge(cell_of(i), now_ms, rule.params);
+        if (verdicts[i].allowed) rule.algorithm->charge(cell_of(i), now_us, rule.params);
     }
 }
 

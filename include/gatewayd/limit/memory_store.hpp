@@ -17,14 +17,14 @@ public:
     explicit memory_store(std::size_t max_keys) : max_keys_(max_keys) {}
 
     // The verdicts go into `out`, one per check.
-    void check(std::span<const limit_check> checks, std::int64_t now_ms, limit_verdicts& out);
+    void check(std::span<const limit_check> checks, std::int64_t now_us, limit_verdicts& out);
 
     std::size_t size() const { return cells_.size(); }
 
 private:
     struct entry {
         limit_cell cell;
-        std::int64_t expires_ms = 0;
+        std::int64_t expires_us = 0;
     };
     entry& entry_for(const limit_check& check);
 

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "gatewayd/admin/metrics.hpp"
 #include "gatewayd/config/config.hpp"
 #include "gatewayd/io/net.hpp"
 #include "gatewayd/limit/limit_check.hpp"
 #include "gatewayd/limit/memory_store.hpp"
+#include "gatewayd/limit/rate_decision.hpp"
 #include "gatewayd/redis/redis_client.hpp"
 #include "gatewayd/redis/redis_script.hpp"
 
@@ -23,6 +25,7 @@ struct limit_outcome {
     enum class verdict { allowed, limited, unavailable };
     verdict result = verdict::allowed;
     limit_verdicts verdicts;  // one per check; empty when nothing was counted (allow policy)
+    std::optional<rate_decision> decision;  // for the headers (headline_decision)
 };
 
 // The rate-limit policy of one event loop over its two stores: Redis (shared by every gateway
@@ -39,7 +42,8 @@ public:
 
     // Counters for metrics: only this loop touches them.
     std::uint64_t allowed() const { return allowed_; }
-    std::uint64_t limited() const { return limited_; }
+    const named_counts& limited() const { return limited_; }
+    const named_counts& shadow_limited() const { return shadow_limited_; }
     std::uint64_t store_errors() const { return store_errors_; }
 
     // Connects to Redis ahead of the first request.
@@ -61,8 +65,11 @@ private:
     std::unique_ptr<redis_client> redis_;
     memory_store memory_;
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> blocked_until_;
+    void count(std::span<const limit_check> checks, limit_outcome& outcome);
+
     std::uint64_t allowed_ = 0;
-    std::uint64_t limited_ = 0;
+    named_counts limited_;
+    named_counts shadow_limited_;
     std::uint64_t store_errors_ = 0;
 };
 

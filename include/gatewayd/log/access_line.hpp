@@ -16,6 +16,7 @@ struct access_entry {
     std::string_view route;    // "-" when no route matched
     std::chrono::microseconds duration{};
     std::string_view request_id;
+    std::string_view shadow_limited;  // shadow rules that would have refused; empty: field left out
 };
 
 // One access log line with its newline, appended to `out`, in the layout the main logger's

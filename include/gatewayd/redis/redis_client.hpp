@@ -43,10 +43,18 @@ public:
     // restart, SCRIPT FLUSH). Nothing on any store error (not connected, slower than
     // redis.timeout, an error reply), at once when not connected; a request made while the
     // first connection is still being made waits for it within redis.timeout.
+    // True once connected; while the first connection is still being made, waits for it
+    // (within redis.timeout) rather than failing at once.
+    net::awaitable<bool> ready_soon();
+
     net::awaitable<std::optional<redis_reply>> eval(const redis_script& script, std::span<const std::string_view> keys,
                                                     std::span<const std::string_view> args);
 
     bool ready() const { return state_ == state::ready; }
+
+    // Now on Redis's clock (µs since the epoch): ours plus the offset learned with TIME at
+    // connect and every 30 s, so that gateways on one Redis share one clock.
+    std::int64_t now_us() const;
 
 private:
     enum class state { down, connecting, ready };
@@ -61,6 +69,8 @@ private:
     void fail_connection(const std::string& reason);
     std::function<void(std::exception_ptr)> connection_boundary();
     void end_first_attempt();
+    net::awaitable<bool> sync_clock(std::chrono::steady_clock::time_point deadline);
+    net::awaitable<void> resync_clock();
     net::awaitable<void> wait_for_first_attempt(std::chrono::steady_clock::time_point deadline);
     void watch_front();
     void wake(waiter& w);
@@ -79,6 +89,9 @@ private:
     std::vector<const redis_script*> preloaded_;
     bool reported_down_ = false;
     bool first_attempt_done_ = false;
+    std::int64_t clock_offset_us_ = 0;
+    std::chrono::steady_clock::time_point clock_synced_{};
+    bool resyncing_ = false;
     std::vector<net::steady_timer*> first_attempt_waiters_;  // requests waiting for it, by their deadline
 };
 

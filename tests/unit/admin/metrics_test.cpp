@@ -24,14 +24,17 @@ TEST(Metrics, MergeSumsLoopsAndMatchesBackendsByUrl) {
     gw::metrics_sample a, b;
     a.requests.observe(200, 1ms);
     b.requests.observe(200, 1ms);
-    a.rate_limited = 2;
-    b.rate_limited = 3;
+    a.rate_limited.add("default", 2);
+    b.rate_limited.add("default", 3);
+    b.rate_limited.add("burst", 1);
     a.backends.push_back({"http://x:1", 5, 1, 0, true});
     b.backends.push_back({"http://x:1", 2, 4, 2, false});
     b.backends.push_back({"http://y:2", 1, 0, 0, true});
     a.merge(b);
     EXPECT_EQ(a.requests.responses[200], 2u);
-    EXPECT_EQ(a.rate_limited, 5u);
+    EXPECT_EQ(a.rate_limited.counts,
+              (std::vector<std::pair<std::string, std::uint64_t>>{{"default", 5}, {"burst", 1}}));
+    EXPECT_EQ(a.rate_limited.total(), 6u);
     ASSERT_EQ(a.backends.size(), 2u);
     EXPECT_EQ(a.backends[0].successes, 7u);
     EXPECT_EQ(a.backends[0].failures, 5u);
@@ -43,7 +46,8 @@ TEST(Metrics, RenderUsesTheContractNames) {
     gw::metrics_sample s;
     s.requests.observe(200, 2ms);
     s.requests.observe(503, 2ms);
-    s.rate_limited = 7;
+    s.rate_limited.add("default", 7);
+    s.rate_limit_shadow.add("trial", 2);
     s.rate_limit_store_errors = 1;
     s.active_connections = 3;
     s.backends.push_back({"http://127.0.0.1:8081", 10, 2, 1, true});
@@ -59,7 +63,8 @@ TEST(Metrics, RenderUsesTheContractNames) {
              "gatewayd_request_duration_seconds_bucket{le=\"+Inf\"} 2",
              "gatewayd_upstream_requests_total{backend=\"http://127.0.0.1:8081\",outcome=\"success\"} 10",
              "gatewayd_upstream_requests_total{backend=\"http://127.0.0.1:8081\",outcome=\"failure\"} 2",
-             "gatewayd_rate_limited_total 7",
+             "gatewayd_rate_limited_total{rule=\"default\"} 7",
+             "gatewayd_rate_limit_shadow_total{rule=\"trial\"} 2",
              "gatewayd_rate_limit_store_errors_total 1",
              "gatewayd_circuit_state{backend=\"http://127.0.0.1:8081\"} 1",
              "gatewayd_backend_up{backend=\"http://127.0.0.1:8081\"} 1",

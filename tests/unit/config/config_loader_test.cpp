@@ -617,7 +617,72 @@ TEST(load_config, reports_bad_route_backends_and_limits) {
               (errors{"gw.yaml:5:14: routes[0].backends[0].url: \"https://x\": the scheme must be http",
                       "gw.yaml:6:28: routes[0].rate_limit.requests: must be at least 1",
                       "gw.yaml:6:39: routes[0].rate_limit.window: must be greater than 0s",
-                      "gw.yaml:6:43: unknown key \"burst\" in \"routes[0].rate_limit\""}));
+                      "gw.yaml:6:50: routes[0].rate_limit.burst: burst applies to gcra only (this rule's "
+                      "algorithm is fixed_window)"}));
+}
+
+TEST(load_config, reads_rate_limit_rules_with_their_own_fields_and_the_blocks_for_the_rest) {
+    const auto settings = load_ok(R"(rate_limit:
+  algorithm: sliding_window
+  key: header:X-Api-Key
+  standard_headers: true
+  rules:
+    - {name: burst, requests: 10, window: 1s, algorithm: gcra, burst: 5}
+    - {name: hourly, requests: 1000, window: 1h, shadow: true, key: global}
+routes:
+  - name: users
+    match: {path_prefix: /users}
+    rate_limit:
+      algorithm: gcra
+      burst: 20
+      rules: [{name: per-ip, key: client_ip}]
+)");
+    const auto& limits = settings.rate_limit;
+    EXPECT_EQ(limits.algorithm, "sliding_window");
+    EXPECT_EQ(limits.key, "header:X-Api-Key");
+    EXPECT_TRUE(limits.standard_headers);
+    ASSERT_EQ(limits.rules.size(), 2u);
+    EXPECT_EQ(limits.rules[0].name, "burst");
+    EXPECT_EQ(limits.rules[0].burst, 5u);
+    EXPECT_EQ(limits.rules[1].key, "global");
+    EXPECT_EQ(limits.rules[1].shadow, true);
+    EXPECT_FALSE(limits.rules[1].algorithm.has_value()) << "left to the block";
+    const auto& route = *settings.routes[0].rate_limit;
+    EXPECT_EQ(route.algorithm, "gcra");
+    ASSERT_TRUE(route.rules.has_value());
+    EXPECT_EQ(route.rules->front().name, "per-ip");
+}
+
+TEST(load_config, reports_every_mistake_in_rate_limit_rules_where_it_is_written) {
+    EXPECT_EQ(load_errors(R"(rate_limit:
+  algorithm: leaky_bucket
+  key: "header:"
+  burst: 4
+  rules:
+    - {name: default, requests: 5}
+    - {name: burst, requests: 5}
+    - {name: burst, requests: 6}
+    - {name: Bad Name}
+    - {requests: 3}
+    - {name: fixed, burst: 2}
+    - {name: keyed, key: "cookie:x"}
+)"),
+              (errors{"gw.yaml:2:14: rate_limit.algorithm: \"leaky_bucket\" is not one of fixed_window, sliding_window, gcra",
+                      "gw.yaml:3:8: rate_limit.key: the header name is empty (use header:<Name>, e.g. header:X-Api-Key)",
+                      "gw.yaml:4:10: rate_limit.burst: burst applies to gcra only (this rule's algorithm is fixed_window)",
+                      "gw.yaml:6:14: rate_limit.rules[0].name: \"default\" is the name of the rate_limit block's own rule; "
+                      "choose another",
+                      "gw.yaml:8:14: rate_limit.rules[2].name: duplicate rule name \"burst\"",
+                      "gw.yaml:9:14: rate_limit.rules[3].name: \"Bad Name\" must match [a-z0-9_-]+",
+                      "gw.yaml:10:7: rate_limit.rules[4]: \"name\" is required",
+                      "gw.yaml:11:28: rate_limit.rules[5].burst: burst applies to gcra only (this rule's algorithm is "
+                      "fixed_window)",
+                      "gw.yaml:12:26: rate_limit.rules[6].key: \"cookie:x\" is not client_ip, header:<Name> or global"}));
+    // A burst of 0 ("as many as requests") is no mistake, and a rule may inherit gcra.
+    EXPECT_TRUE(load_config_text("rate_limit: {burst: 0, rules: [{name: b, burst: 3, algorithm: gcra}]}\n", "gw.yaml")
+                    .value.has_value());
+    EXPECT_TRUE(load_config_text("rate_limit: {algorithm: gcra, rules: [{name: b, burst: 3}]}\n", "gw.yaml")
+                    .value.has_value());
 }
 
 TEST(load_config, reports_a_bad_health_check_path) {

@@ -118,19 +118,37 @@ TEST(HeaderRewrite, ResponseLosesHopByHopAndCarriesRequestId) {
 }
 
 TEST(HeaderRewrite, RateLimitHeaders) {
+    const gw::rate_header_choice x_only{true, ""};
     gw::header_fields allowed;
     gw::set_rate_limit_headers(allowed, {.allowed = true, .limit = 100, .remaining = 42, .reset_seconds = 17, .retry_after = 17},
-                               false);
+                               x_only, false);
     EXPECT_EQ(allowed["X-RateLimit-Limit"], "100");
     EXPECT_EQ(allowed["X-RateLimit-Remaining"], "42");
     EXPECT_EQ(allowed["X-RateLimit-Reset"], "17");
     EXPECT_EQ(allowed.count(http::field::retry_after), 0u);
+    EXPECT_EQ(allowed.count("RateLimit"), 0u);
 
     gw::header_fields refused;
     gw::set_rate_limit_headers(refused, {.allowed = false, .limit = 100, .remaining = 0, .reset_seconds = 9, .retry_after = 9},
-                               true);
+                               x_only, true);
     EXPECT_EQ(refused["X-RateLimit-Remaining"], "0");
     EXPECT_EQ(refused[http::field::retry_after], "9");
+}
+
+// The IETF httpapi draft's structured fields, as the contract spells them.
+TEST(HeaderRewrite, StandardRateLimitHeadersDescribeThePolicyAndTheHeadlineRule) {
+    gw::header_fields f;
+    const gw::rate_decision decision{.allowed = true, .limit = 100, .remaining = 42, .reset_seconds = 17, .retry_after = 17,
+                                     .rule = "default"};
+    gw::set_rate_limit_headers(f, decision, {false, "\"default\";q=100;w=60, \"burst\";q=10;w=1"}, false);
+    EXPECT_EQ(f["RateLimit-Policy"], "\"default\";q=100;w=60, \"burst\";q=10;w=1");
+    EXPECT_EQ(f["RateLimit"], "\"default\";r=42;t=17");
+    EXPECT_EQ(f.count("X-RateLimit-Limit"), 0u) << "headers: false leaves the X- headers out";
+    // Retry-After on a 429 whatever the choice.
+    gw::header_fields none;
+    gw::set_rate_limit_headers(none, decision, {false, ""}, true);
+    EXPECT_EQ(none[http::field::retry_after], "17");
+    EXPECT_EQ(none.count("X-RateLimit-Limit") + none.count("RateLimit"), 0u);
 }
 
 }  // namespace

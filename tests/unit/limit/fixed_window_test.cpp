@@ -11,12 +11,12 @@ const gw::limit_params hundred_a_minute{100, 60s, 0};
 
 TEST(FixedWindow, TheWindowStartsWithTheFirstRequestAndCountsDown) {
     gw::limit_cell cell;
-    const std::int64_t t0 = 3'600'000;
+    const std::int64_t t0 = 3'600'000'000;  // µs
     auto first = algorithm.decide(cell, t0, hundred_a_minute);
     EXPECT_TRUE(first.allowed);
     EXPECT_EQ(first.remaining, 99u);
     EXPECT_EQ(first.reset, 60s);
-    auto later = algorithm.decide(cell, t0 + 10'000, hundred_a_minute);
+    auto later = algorithm.decide(cell, t0 + 10'000'000, hundred_a_minute);
     EXPECT_EQ(later.remaining, 98u);
     EXPECT_EQ(later.reset, 50s);
 }
@@ -24,8 +24,8 @@ TEST(FixedWindow, TheWindowStartsWithTheFirstRequestAndCountsDown) {
 TEST(FixedWindow, RequestNumberLimitPlusOneIsTheFirstRefusedAndRefusalsAreCounted) {
     gw::limit_cell cell;
     const gw::limit_params three{3, 10s, 0};
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(algorithm.decide(cell, 1'000, three).allowed) << i;
-    const auto refused = algorithm.decide(cell, 2'500, three);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(algorithm.decide(cell, 1'000'000, three).allowed) << i;
+    const auto refused = algorithm.decide(cell, 2'500'000, three);
     EXPECT_FALSE(refused.allowed);
     EXPECT_EQ(refused.remaining, 0u);
     EXPECT_EQ(refused.retry_after, 8'500ms);
@@ -37,11 +37,11 @@ TEST(FixedWindow, AWindowThatEndedStartsAfresh) {
     gw::limit_cell cell;
     const gw::limit_params one{1, 10s, 0};
     EXPECT_TRUE(algorithm.decide(cell, 0, one).allowed);
-    EXPECT_FALSE(algorithm.decide(cell, 9'999, one).allowed);
-    const auto fresh = algorithm.decide(cell, 10'000, one);
+    EXPECT_FALSE(algorithm.decide(cell, 9'999'000, one).allowed);
+    const auto fresh = algorithm.decide(cell, 10'000'000, one);
     EXPECT_TRUE(fresh.allowed);
     EXPECT_EQ(fresh.reset, 10s);
-    EXPECT_EQ(algorithm.expires_at(cell, one), 20'000);
+    EXPECT_EQ(algorithm.expires_at(cell, one), 20'000'000);
 }
 
 TEST(FixedWindow, ItsLuaKeepsATtlOnEveryKey) {
