@@ -9,6 +9,8 @@
 #   haproxy            HAProxy 2.6, nbthread 1, http-reuse always, no log
 #   gatewayd           threads: 1, rate limiter off (proxy only)
 #   gatewayd-redis     threads: 1, rate limiter in Redis (limit never reached): the full chain
+#   gatewayd-sliding   the same with the sliding_window algorithm
+#   gatewayd-gcra      the same with the gcra algorithm
 #   gatewayd-memory    threads: 1, rate limiter in process (limit never reached)
 #   nginx-limit_req    nginx with limit_req (1 r/m, burst 0, status 429): every request rejected
 #   gatewayd-429       gatewayd with a limit of 1 per hour: every request rejected (the 429 flood)
@@ -335,23 +337,25 @@ start_haproxy() {
   url[$name]="http://127.0.0.1:$port/" pid_of[$name]=$started_pid port_of[$name]=$port
 }
 
-# The gatewayd modes: threads, limiter enabled, requests, window, store, CPUs.
+# The gatewayd modes: threads, limiter enabled, requests, window, store, CPUs, algorithm.
 declare -A gw_mode
-gw_mode[gatewayd]="1 false 100 1m memory $proxy_cpu"
-gw_mode[gatewayd-redis]="1 true 1000000000 1h redis $proxy_cpu"
-gw_mode[gatewayd-memory]="1 true 1000000000 1h memory $proxy_cpu"
-gw_mode[gatewayd-429]="1 true 1 1h redis $proxy_cpu"
-gw_mode[gatewayd-threads2]="2 false 100 1m memory $both_cpus"
+gw_mode[gatewayd]="1 false 100 1m memory $proxy_cpu fixed_window"
+gw_mode[gatewayd-redis]="1 true 1000000000 1h redis $proxy_cpu fixed_window"
+gw_mode[gatewayd-sliding]="1 true 1000000000 1h redis $proxy_cpu sliding_window"
+gw_mode[gatewayd-gcra]="1 true 1000000000 1h redis $proxy_cpu gcra"
+gw_mode[gatewayd-memory]="1 true 1000000000 1h memory $proxy_cpu fixed_window"
+gw_mode[gatewayd-429]="1 true 1 1h redis $proxy_cpu fixed_window"
+gw_mode[gatewayd-threads2]="2 false 100 1m memory $both_cpus fixed_window"
 
 # start_gatewayd NAME [PRELOAD|valgrind]
 start_gatewayd() {
-  local name=$1 dir="$tmp/$1" port threads enabled requests window store cpus wrapper=() tenths=100
+  local name=$1 dir="$tmp/$1" port threads enabled requests window store cpus algorithm wrapper=() tenths=100
   local redis_timeout=100ms   # the default; under valgrind every command would time out
-  read -r threads enabled requests window store cpus <<<"${gw_mode[${name%%+*}]}"
+  read -r threads enabled requests window store cpus algorithm <<<"${gw_mode[${name%%+*}]}"
   port=$(free_port)
   mkdir -p "$dir"
   fill tools/bench/gatewayd.yaml.in "$port" "$dir" THREADS="$threads" LIMIT_ENABLED="$enabled" \
-    LIMIT_REQUESTS="$requests" LIMIT_WINDOW="$window" LIMIT_STORE="$store" \
+    LIMIT_REQUESTS="$requests" LIMIT_WINDOW="$window" LIMIT_STORE="$store" LIMIT_ALGORITHM="$algorithm" \
     KEY_PREFIX="bench:$name:" REDIS_TIMEOUT="$redis_timeout" >"$dir/gatewayd.yaml"
   "$tmp/bin/gatewayd" --config "$dir/gatewayd.yaml" --check-config >/dev/null ||
     die "gatewayd rejected $dir/gatewayd.yaml"
@@ -371,14 +375,16 @@ start_gatewayd() {
 start_nginx nginx tools/bench/nginx.conf.in
 start_haproxy haproxy
 start_nginx nginx-limit_req tools/bench/nginx-limit_req.conf.in
-for m in gatewayd gatewayd-redis gatewayd-memory gatewayd-429 gatewayd-threads2; do start_gatewayd "$m"; done
+gw_peers=(gatewayd gatewayd-redis gatewayd-sliding gatewayd-gcra gatewayd-memory gatewayd-429 gatewayd-threads2)
+for m in "${gw_peers[@]}"; do start_gatewayd "$m"; done
 url[direct]="http://127.0.0.1:$b1/" pid_of[direct]=""
 
-peers=(direct nginx haproxy gatewayd gatewayd-redis gatewayd-memory nginx-limit_req gatewayd-429 gatewayd-threads2)
+peers=(direct nginx haproxy gatewayd gatewayd-redis gatewayd-sliding gatewayd-gcra gatewayd-memory nginx-limit_req
+  gatewayd-429 gatewayd-threads2)
 declare -A expect uses_redis
 for p in "${peers[@]}"; do expect[$p]=200; crashed[$p]=0; done
 expect[nginx-limit_req]=429 expect[gatewayd-429]=429
-uses_redis[gatewayd-redis]=1 uses_redis[gatewayd-429]=1
+uses_redis[gatewayd-redis]=1 uses_redis[gatewayd-sliding]=1 uses_redis[gatewayd-gcra]=1 uses_redis[gatewayd-429]=1
 
 # One plain request through each peer: 200 and the mock backend's body (the flood peers: the first
 # request passes, then 429).
@@ -473,9 +479,14 @@ if ! skipped rounds; then
       p0=0; [ -n "$ppid" ] && p0=$(cpu_ticks "$ppid")
       b0=$(backends_ticks) r0=$(cpu_ticks "$redis_pid")
       out="$tmp/wrk-$p-$r.txt"
+      redis-cli -p "$redis_port" config resetstat >/dev/null
       run_wrk "${url[$p]}" "$duration" "$out"
       p1=0; [ -n "$ppid" ] && p1=$(cpu_ticks "$ppid")
       b1t=$(backends_ticks) r1=$(cpu_ticks "$redis_pid")
+      # Redis's own time per limit check (INFO commandstats), for the Redis limiter modes.
+      redis_call=$(redis-cli -p "$redis_port" info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')
+      echo "$p $r ${redis_call:-nan}" >>"$tmp/redis-calls.txt"
       m1=$(machine_ticks)
       # CPU used by anything else on the machine during the run, in % of one CPU.
       other=$(awk -v m=$((m1 - m0 - (p1 - p0) - (b1t - b0) - (r1 - r0) - wrk_ticks)) -v t="$clk_tck" -v d="$duration" \
@@ -612,7 +623,7 @@ fi
 # Lines gatewayd logged (level warn) while it served the load phases; tracing comes later and may
 # slow it past redis.timeout, so lines from then on are reported apart.
 declare -A log_lines_before_tracing
-for p in gatewayd gatewayd-redis gatewayd-memory gatewayd-429 gatewayd-threads2; do
+for p in "${gw_peers[@]}"; do
   log_lines_before_tracing[$p]=$(wc -l <"$tmp/$p/gatewayd.log")
 done
 
@@ -737,7 +748,7 @@ if ! skipped callgrind; then
 fi
 
 # ---------------------------------------------------------------- logs of the long-lived peers
-for p in gatewayd gatewayd-redis gatewayd-memory gatewayd-429 gatewayd-threads2; do
+for p in "${gw_peers[@]}"; do
   # gatewayd runs with log level warn: anything it logged is worth a look.
   f="$tmp/$p/gatewayd.log" before=${log_lines_before_tracing[$p]}
   if [ "$before" -gt 0 ]; then
@@ -783,7 +794,17 @@ chain_table="| mode | req/s | p99 ms | gatewayd CPU µs/req | redis CPU µs/req 
 |---|---:|---:|---:|---:|---:|---:|
 | limiter off | $(fmt "${m_rps[gatewayd]}" %.0f) | $(fmt_ms "${m_p99[gatewayd]}") | $(fmt "${m_cpu[gatewayd]}" %.1f) | – | $(fmt "${m_cpu[gatewayd]}" %.1f) | $(ratio "${m_cpu[gatewayd]}" "${m_cpu[nginx]}") |
 | Redis limiter | $(fmt "${m_rps[gatewayd-redis]}" %.0f) | $(fmt_ms "${m_p99[gatewayd-redis]}") | $(fmt "${m_cpu[gatewayd-redis]}" %.1f) | $(fmt "${m_rcpu[gatewayd-redis]}" %.1f) | $(fmt "$gw_redis_total" %.1f) | $(ratio "${m_cpu[gatewayd-redis]}" "${m_cpu[nginx]}") (with redis $(ratio "$gw_redis_total" "${m_cpu[nginx]}")) |
+| Redis limiter, sliding_window | $(fmt "${m_rps[gatewayd-sliding]}" %.0f) | $(fmt_ms "${m_p99[gatewayd-sliding]}") | $(fmt "${m_cpu[gatewayd-sliding]}" %.1f) | $(fmt "${m_rcpu[gatewayd-sliding]}" %.1f) | $(fmt "$(sum_or_nan "${m_cpu[gatewayd-sliding]}" "${m_rcpu[gatewayd-sliding]}")" %.1f) | $(ratio "${m_cpu[gatewayd-sliding]}" "${m_cpu[nginx]}") (÷ fixed window $(ratio "${m_cpu[gatewayd-sliding]}" "${m_cpu[gatewayd-redis]}")) |
+| Redis limiter, gcra | $(fmt "${m_rps[gatewayd-gcra]}" %.0f) | $(fmt_ms "${m_p99[gatewayd-gcra]}") | $(fmt "${m_cpu[gatewayd-gcra]}" %.1f) | $(fmt "${m_rcpu[gatewayd-gcra]}" %.1f) | $(fmt "$(sum_or_nan "${m_cpu[gatewayd-gcra]}" "${m_rcpu[gatewayd-gcra]}")" %.1f) | $(ratio "${m_cpu[gatewayd-gcra]}" "${m_cpu[nginx]}") (÷ fixed window $(ratio "${m_cpu[gatewayd-gcra]}" "${m_cpu[gatewayd-redis]}")) |
 | memory limiter | $(fmt "${m_rps[gatewayd-memory]}" %.0f) | $(fmt_ms "${m_p99[gatewayd-memory]}") | $(fmt "${m_cpu[gatewayd-memory]}" %.1f) | – | $(fmt "${m_cpu[gatewayd-memory]}" %.1f) | $(ratio "${m_cpu[gatewayd-memory]}" "${m_cpu[nginx]}") |"
+
+redis_call_table="| mode | Redis µs per check |
+|---|---:|"
+for p in gatewayd-redis gatewayd-sliding gatewayd-gcra gatewayd-429; do
+  call=$(awk -v p="$p" '$1 == p && $3 != "nan" {print $3}' "$tmp/redis-calls.txt" 2>/dev/null | median_of)
+  redis_call_table+="
+| $p | $(fmt "${call:-nan}" %.2f) |"
+done
 
 flood_table="| peer | req/s | p99 ms | proxy CPU µs/req | req/s ÷ nginx limit_req | CPU ÷ nginx limit_req |
 |---|---:|---:|---:|---:|---:|"
@@ -900,6 +921,9 @@ echo "$rounds_table"
 echo
 echo "Full chain"
 echo "$chain_table"
+echo
+echo "Redis time per limit check (INFO commandstats, EVALSHA usec_per_call, median over rounds)"
+echo "$redis_call_table"
 echo
 echo "429 flood"
 echo "$flood_table"

@@ -70,7 +70,7 @@ for i in 0 1; do
     enabled=false
     [ "$mode" = redis ] && enabled=true
     sed -e "s|@PORT@|$port|g" -e "s|@THREADS@|1|g" -e "s|@LIMIT_ENABLED@|$enabled|g" \
-      -e "s|@LIMIT_REQUESTS@|1000000000|g" -e "s|@LIMIT_WINDOW@|1h|g" -e "s|@LIMIT_STORE@|redis|g" \
+      -e "s|@LIMIT_REQUESTS@|1000000000|g" -e "s|@LIMIT_WINDOW@|1h|g" -e "s|@LIMIT_STORE@|redis|g" -e "s|@LIMIT_ALGORITHM@|fixed_window|g" \
       -e "s|@KEY_PREFIX@|compare:$name:|g" -e "s|@REDIS_PORT@|$redis_port|g" -e "s|@REDIS_TIMEOUT@|100ms|g" \
       -e "s|@BACKEND1@|$b1|g" -e "s|@BACKEND2@|$b2|g" tools/bench/gatewayd.yaml.in >"$tmp/$name.yaml"
     taskset -c $proxy_cpu "${binaries[$i]}" --config "$tmp/$name.yaml" >"$tmp/$name.log" 2>&1 &
