@@ -67,6 +67,7 @@ void event_loop::apply(std::shared_ptr<const config> settings, const endpoint_ma
     backends_ = std::move(next);
     pool_ = upstream_pool(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout);
     start_health_checks();
+    limiter_.forget_refusals();
     limiter_.prepare(settings_->rate_limit, settings_->redis);
 }
 

@@ -119,10 +119,14 @@ void config_reader::read_rule_name(const YAML::Node& node, const std::string& pa
         fail(node, path, quoted(*text) + " must match [a-z0-9_-]+");
     } else if (*text == "default") {
         fail(node, path, "\"default\" is the name of the rate_limit block's own rule; choose another");
+    } else if (*text == "ip") {
+        // <key_prefix>ip:<client> is where a header-keyed rule counts requests without the header.
+        fail(node, path, "\"ip\" is reserved (requests without a rule's header count under ip:<client>)");
     } else if (!names.insert(*text).second) {
         fail(node, path, "duplicate rule name " + quoted(*text));
     } else {
         out = *text;
+        rule_names_.push_back({node.Mark(), path, *text});
     }
 }
 
@@ -135,6 +139,37 @@ void config_reader::read_limit_key(const YAML::Node& node, const std::string& pa
         fail(node, path, quoted(*text) + " is not client_ip, header:<Name> or global");
     } else {
         out = *text;
+    }
+}
+
+// Keys are <key_prefix>[<route>:][<rule>:]<key>: a rule named like a route with limits of its
+// own would share that route's keys, and a route named ip those of header-keyed rules.
+void config_reader::check_key_collisions(const config& out) {
+    std::set<std::string> limited_routes;
+    for (const auto& route : out.routes) {
+        if (route.rate_limit) limited_routes.insert(route.name);
+    }
+    for (const auto& rule : rule_names_) {
+        if (limited_routes.contains(rule.name)) {
+            fail(rule.mark, rule.path + ": \"" + rule.name +
+                                "\" is also the name of a route with its own rate_limit; their Redis keys would mix");
+        }
+    }
+    bool header_keys = out.rate_limit.key.starts_with("header:");
+    for (const auto& rule : out.rate_limit.rules) header_keys = header_keys || rule.key.value_or("").starts_with("header:");
+    for (const auto& route : out.routes) {
+        if (!route.rate_limit) continue;
+        header_keys = header_keys || route.rate_limit->key.value_or("").starts_with("header:");
+        for (const auto& rule : route.rate_limit->rules.value_or(std::vector<rate_limit_rule_config>{})) {
+            header_keys = header_keys || rule.key.value_or("").starts_with("header:");
+        }
+    }
+    if (!header_keys) return;
+    for (const auto& route : route_names_) {
+        if (route.name == "ip" && limited_routes.contains("ip")) {
+            fail(route.mark, route.path + ": a route named \"ip\" with its own rate_limit would share keys with "
+                                          "requests a header-keyed rule counts by ip:<client>; rename the route");
+        }
     }
 }
 

@@ -162,6 +162,15 @@ private:
         std::function<std::string(const config&)> algorithm;
     };
     std::vector<burst_use> bursts_;
+    // Where rule names were written, for the check that no two kinds of Redis key can meet.
+    struct written_name {
+        YAML::Mark mark;
+        std::string path;
+        std::string name;
+    };
+    std::vector<written_name> rule_names_;
+    std::vector<written_name> route_names_;
+    void check_key_collisions(const config& out);
     std::vector<std::string>* listed_ = nullptr;  // listing mode: the keys found so far
 };
 

@@ -125,6 +125,7 @@ void config_reader::read_route_name(const YAML::Node& node, const std::string& p
         fail(node, path, "duplicate route name " + quoted(*text));
     } else {
         out = *text;
+        route_names_.push_back({node.Mark(), path, *text});
     }
 }
 

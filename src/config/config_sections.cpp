@@ -24,7 +24,10 @@ void config_reader::read_document(const YAML::Node& root, config& out) {
     };
     if (read_mapping(root, "", fields)) {
         check_listeners_differ(out);
-        if (listed_ == nullptr) check_bursts(out);
+        if (listed_ == nullptr) {
+            check_bursts(out);
+            check_key_collisions(out);
+        }
     }
 }
 

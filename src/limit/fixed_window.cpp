@@ -28,9 +28,11 @@ std::int64_t fixed_window::expires_at(const limit_cell& cell, const limit_params
 }
 
 // Count and expiry in one step, so no key is ever left without a TTL (a key that somehow lost
-// its TTL gets one again).
+// its TTL gets one again). A key another algorithm left (a reload changed the rule's algorithm:
+// a hash, or a µs timestamp) starts afresh.
 std::string_view fixed_window::lua_decide() const {
-    return "local made = redis.call('INCR', key) "
+    return "local made = redis.pcall('INCR', key) "
+           "if type(made) ~= 'number' or made > 1e14 then redis.call('DEL', key) made = redis.call('INCR', key) end "
            "reset = redis.call('PTTL', key) "
            "if made == 1 or reset < 0 then redis.call('PEXPIRE', key, w) reset = w end "
            "if made <= r then ok, left, retry = 1, r - made, 0 else ok, left, retry = 0, 0, reset end ";

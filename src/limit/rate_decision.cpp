@@ -20,9 +20,11 @@ rate_decision to_rate_decision(const limit_verdict& verdict, const limit_params&
     decision.remaining = std::min(verdict.remaining, params.requests);
     const std::uint64_t window_seconds = std::max<std::uint64_t>(whole_seconds_up(params.window), 1);
     decision.reset_seconds = std::clamp<std::uint64_t>(whole_seconds_up(verdict.reset), 1, window_seconds);
+    // The real wait: a sliding window may need up to two windows, and a client that honours a
+    // shorter Retry-After is only refused again.
     decision.retry_after = verdict.allowed
                                ? decision.reset_seconds
-                               : std::clamp<std::uint64_t>(whole_seconds_up(verdict.retry_after), 1, window_seconds);
+                               : std::clamp<std::uint64_t>(whole_seconds_up(verdict.retry_after), 1, 2 * window_seconds);
     return decision;
 }
 

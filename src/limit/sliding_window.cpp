@@ -56,7 +56,8 @@ std::int64_t sliding_window::expires_at(const limit_cell& cell, const limit_para
 
 std::string_view sliding_window::lua_decide() const {
     return "local n = math.floor(now / 1000) local at = math.floor(n / w) "
-           "local d = redis.call('HMGET', key, 'i', 'c', 'p') "
+           "local d = redis.pcall('HMGET', key, 'i', 'c', 'p') "
+           "if d.err then redis.call('DEL', key) d = {} end "
            "local i, c, p = tonumber(d[1]), tonumber(d[2]) or 0, tonumber(d[3]) or 0 "
            "if i == nil or i < at - 1 then c, p = 0, 0 elseif i == at - 1 then p, c = c, 0 "
            "elseif i > at then at = i end "

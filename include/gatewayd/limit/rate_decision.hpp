@@ -16,13 +16,13 @@ struct rate_decision {
     std::uint64_t limit = 0;
     std::uint64_t remaining = 0;      // requests left
     std::uint64_t reset_seconds = 1;  // whole seconds until the rule resets (gcra: until one more passes), >= 1
-    std::uint64_t retry_after = 1;    // for 429: whole seconds, between 1 and the window
+    std::uint64_t retry_after = 1;    // for 429: whole seconds until a request would pass, >= 1
     std::string_view rule = "default";  // the rule the headers describe
     std::string_view refused_by;        // on 429: the rule whose wait is the longest
 };
 
-// A verdict in whole seconds for the headers: reset at least 1 and at most the window,
-// retry-after the same way (rounded up, so a client that waits that long gets through).
+// A verdict in whole seconds for the headers, rounded up so that a client that waits that long
+// gets through: reset between 1 and the window, retry-after between 1 and two windows.
 rate_decision to_rate_decision(const limit_verdict& verdict, const limit_params& params);
 
 // The headers of a request checked against several rules: they describe the enforcing rule

@@ -49,6 +49,9 @@ public:
     // Connects to Redis ahead of the first request.
     void prepare(const rate_limit_config& policy, const redis_config& redis);
 
+    // A reload may have changed the limits: what was refused under the old ones is asked again.
+    void forget_refusals() { blocked_until_.clear(); }
+
     // Closes the Redis connection (at shutdown, before the event loop goes).
     void close() { redis_.reset(); }
 

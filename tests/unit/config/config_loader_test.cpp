@@ -678,6 +678,19 @@ TEST(load_config, reports_every_mistake_in_rate_limit_rules_where_it_is_written)
                       "gw.yaml:11:28: rate_limit.rules[5].burst: burst applies to gcra only (this rule's algorithm is "
                       "fixed_window)",
                       "gw.yaml:12:26: rate_limit.rules[6].key: \"cookie:x\" is not client_ip, header:<Name> or global"}));
+    EXPECT_EQ(load_errors(R"(rate_limit:
+  key: header:X-Api-Key
+  rules: [{name: ip}, {name: orders}]
+routes:
+  - {name: orders, match: {path_prefix: /o}, rate_limit: {requests: 5}}
+  - {name: ip, match: {path_prefix: /i}, rate_limit: {}}
+)"),
+              (errors{"gw.yaml:3:18: rate_limit.rules[0].name: \"ip\" is reserved (requests without a rule's header count "
+                      "under ip:<client>)",
+                      "gw.yaml:3:30: rate_limit.rules[1].name: \"orders\" is also the name of a route with its own "
+                      "rate_limit; their Redis keys would mix",
+                      "gw.yaml:6:12: routes[1].name: a route named \"ip\" with its own rate_limit would share keys with "
+                      "requests a header-keyed rule counts by ip:<client>; rename the route"}));
     // A burst of 0 ("as many as requests") is no mistake, and a rule may inherit gcra.
     EXPECT_TRUE(load_config_text("rate_limit: {burst: 0, rules: [{name: b, burst: 3, algorithm: gcra}]}\n", "gw.yaml")
                     .value.has_value());

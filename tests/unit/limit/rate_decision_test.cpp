@@ -22,9 +22,10 @@ TEST(RateDecision, ResetIsWholeSecondsRoundedUpBetweenOneAndTheWindow) {
     EXPECT_EQ(decision(true, 5, 90s, 0ms).reset_seconds, 60u);
 }
 
-TEST(RateDecision, RetryAfterOfARefusalIsRoundedUpAndNeverLongerThanTheWindow) {
+TEST(RateDecision, RetryAfterOfARefusalIsTheRealWaitRoundedUp) {
     EXPECT_EQ(decision(false, 0, 2'500ms, 2'500ms).retry_after, 3u);
-    EXPECT_EQ(decision(false, 0, 90s, 90s).retry_after, 60u);
+    EXPECT_EQ(decision(false, 0, 30s, 90s).retry_after, 90u) << "a sliding window can need more than one window";
+    EXPECT_EQ(decision(false, 0, 60s, 200s).retry_after, 120u) << "never more than two";
     EXPECT_EQ(decision(false, 0, 400ms, 400ms, {10, 500ms, 0}).retry_after, 1u);  // sub-second window: still 1
 }
 
