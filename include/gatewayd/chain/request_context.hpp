@@ -37,6 +37,7 @@ struct request_facts {
     std::optional<rate_decision> rate;  // for the X-RateLimit-* headers
     bool rate_headers = false;
     std::uint64_t retry_after = 1;             // seconds, on a 503
+    std::string upgrade;                       // protocols of an Upgrade forwarded; "" = none
     body_decoder body = body_decoder::none();  // the request body's framing, as it is read
 };
 
