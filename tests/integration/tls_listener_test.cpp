@@ -280,6 +280,19 @@ TEST_F(TlsListenerTest, PlainHttpOnTheTlsPortOrASilentClientCostsThatConnectionO
     EXPECT_FALSE(gateway.proc().exited());
 }
 
+TEST_F(TlsListenerTest, EveryEventLoopServesTls) {
+    mock_backend backend(dir_);
+    const auto cert = pki_.server("a.test", {"DNS:a.test"});
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .extra = "threads: 2\n",
+                                   .admin = admin_listen(admin_port_), .tls = certificates({cert})});
+    for (int i = 0; i < 20; ++i) {
+        auto connection = gateway.connect_tls(trusting(pki_));
+        ASSERT_EQ(connection->request("GET", "/loop/" + std::to_string(i)).status, 200);
+    }
+    EXPECT_EQ(handshakes("ok"), 20);
+    EXPECT_EQ(backend.request_count("/loop/"), 20u);
+}
+
 TEST_F(TlsListenerTest, AReturningClientResumesItsSession) {
     mock_backend backend(dir_);
     const auto cert = pki_.server("a.test", {"DNS:a.test"});

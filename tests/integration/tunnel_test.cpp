@@ -172,6 +172,32 @@ TEST_F(TunnelTest, ATunnelWithNothingMovingIsClosedAfterTheIdleTimeout) {
     EXPECT_TRUE(wait_until([&] { return metric("gatewayd_tunnels_active") == 0; }, 2s));
 }
 
+TEST_F(TunnelTest, ASlowReaderStopsTheReadingOnTheOtherSide) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()}});
+    auto connection = gateway.connect(1s);  // a send that cannot go on for 1 s gives up
+    ASSERT_EQ(ask_upgrade(*connection).status, 101);
+    ASSERT_TRUE(echo(*connection, 64 * 1024));
+    const auto rss_before = proc_status_kib(gateway.pid(), "VmRSS");
+    // The client writes and never reads. The echo backs up toward it, so the gateway stops
+    // reading from the backend, the backend stops reading from the gateway (it writes each piece
+    // out before reading the next), the gateway stops reading from the client, and the client's
+    // writes stall: only what the sockets' buffers hold is in flight, never the gateway's memory.
+    const std::string piece(64 * 1024, 'x');
+    std::uint64_t sent = 0;
+    try {
+        while (sent < 1024 * mib) {
+            connection->send(piece);
+            sent += piece.size();
+        }
+    } catch (const std::exception&) {
+    }
+    EXPECT_LT(sent, 256 * mib);
+    const auto rss_after = proc_status_kib(gateway.pid(), "VmRSS");
+    ASSERT_TRUE(rss_before && rss_after);
+    EXPECT_LT(*rss_after, *rss_before + 4 * 1024) << "KiB before " << *rss_before << ", after " << *rss_after;
+}
+
 TEST_F(TunnelTest, TheLimiterCountsTheUpgradeRequestOnce) {
     mock_backend backend(dir_);
     gateway_process gateway(dir_, {.backends = {backend.url()},
