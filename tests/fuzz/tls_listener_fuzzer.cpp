@@ -128,13 +128,17 @@ asio::awaitable<void> send_raw(tcp::socket& socket, std::string bytes, bool& don
     done = true;
 }
 
-// Mode 1: a TLS client that sends the bytes inside TLS and reads every answer.
+// Mode 1: a TLS client that sends the bytes inside TLS and reads every answer until the end.
 asio::awaitable<void> send_inside_tls(asio::ssl::stream<tcp::socket>& tls, std::string bytes, std::string& received,
                                       bool& handshaken, bool& done) {
     auto [handshake_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, nothrow);
     handshaken = !handshake_ec;
     if (handshaken) {
         co_await asio::async_write(tls, asio::buffer(bytes), nothrow);
+        // A half-close without close_notify: the session answers what it read, then sees the
+        // cut at once instead of waiting for idle_timeout.
+        beast::error_code ignored;
+        tls.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
         std::array<char, 16384> chunk{};
         while (received.size() < max_received) {
             auto [ec, n] = co_await tls.async_read_some(asio::buffer(chunk), nothrow);

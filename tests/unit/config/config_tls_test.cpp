@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 namespace gw {
 namespace {
 
@@ -122,6 +126,29 @@ TEST(load_config_tls, https_backends_have_a_canonical_form_of_their_own) {
     EXPECT_EQ(c.backends[3], (backend_config{"https://[::1]", "::1", 443, true}));
     EXPECT_EQ(load_errors("backends:\n  - url: https://a\n  - url: HTTPS://A:443\n"),
               (errors{"gw.yaml:3:10: backends[1].url: duplicate backend \"https://a\""}));
+}
+
+// config/tls.yaml, the worked example the package ships, is valid once its files exist.
+TEST(load_config_tls, the_shipped_tls_example_is_valid_with_its_files_in_place) {
+    std::ifstream in(std::filesystem::path(GATEWAYD_SOURCE_DIR) / "config" / "tls.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string yaml = text.str();
+    const std::vector<std::pair<std::string, std::string>> files{
+        {"/etc/gatewayd/tls/example.com.crt", file("api-chain.crt")},
+        {"/etc/gatewayd/tls/example.com.key", file("api.key")},
+        {"/etc/gatewayd/tls/api.example.com.crt", file("wild.crt")},
+        {"/etc/gatewayd/tls/api.example.com.key", file("wild.key")},
+        {"/etc/gatewayd/tls/internal-ca.crt", file("ca.crt")},
+    };
+    for (const auto& [from, to] : files) {
+        const auto at = yaml.find(from);
+        ASSERT_NE(at, std::string::npos) << from;
+        yaml.replace(at, from.size(), to);
+    }
+    const auto c = load_ok(yaml);
+    EXPECT_EQ(c.tls.certificates.size(), 2u);
+    EXPECT_TRUE(c.backends.at(1).tls);
 }
 
 TEST(load_config_tls, tunnel_idle_timeout_is_a_duration_above_zero) {
