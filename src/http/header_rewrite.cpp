@@ -98,12 +98,14 @@ std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::str
 bool rewrite_request_headers(header_fields& fields, const forwarding_info& info, std::string* upgrade) {
     upgrade_offer offer;
     remove_hop_by_hop(fields, upgrade != nullptr ? &offer : nullptr);
-    if (upgrade != nullptr) {
+    if (upgrade != nullptr && offer.connection_upgrade) {
         *upgrade = tunnel_protocols(offer);
         if (!upgrade->empty()) {
             fields.set(http::field::connection, "upgrade");
             fields.set(http::field::upgrade, *upgrade);
         }
+    } else if (upgrade != nullptr && !upgrade->empty()) {
+        upgrade->clear();
     }
     const std::string incoming_for = info.peer_trusted ? joined_values(fields, "X-Forwarded-For") : std::string{};
     std::string forwarded = forwarded_for(incoming_for, info.peer_trusted, info.peer_ip);

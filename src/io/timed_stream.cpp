@@ -14,14 +14,11 @@ void timed_stream::close() {
     socket().close(ignored);
 }
 
-stream_parts timed_stream::release() {
-    return {std::move(socket()), std::move(ssl_)};
-}
-
-void timed_stream::adopt(stream_parts parts) {
-    close();
-    socket() = std::move(parts.socket);
-    ssl_ = std::move(parts.ssl);
+void timed_stream::adopt(net::socket& socket, tls::ssl_ptr& ssl) {
+    // Usually closed already (released to the pool, or closed after the last try): no second close.
+    if (ssl_ || this->socket().is_open()) close();
+    this->socket() = std::move(socket);
+    ssl_ = std::move(ssl);
 }
 
 }  // namespace gw

@@ -102,10 +102,7 @@ net::awaitable<backend_turn> try_backend(request_context& context, backend& targ
         const close_unless_pooled closer{upstream};
         bool reused = false;
         if (!fresh_only) {
-            if (auto pooled = loop.pool().acquire(target, steady_clock::now())) {
-                upstream.adopt(std::move(*pooled));
-                reused = true;
-            }
+            reused = loop.pool().acquire(target, steady_clock::now(), upstream);
         }
         if (!reused) {
             std::string why;
@@ -124,7 +121,7 @@ net::awaitable<backend_turn> try_backend(request_context& context, backend& targ
         body_read = body_read || result.body_read;
         if (result.upstream_reusable && !target.retired) {
             upstream.expires_never();
-            loop.pool().release(target, upstream.release(), steady_clock::now());
+            loop.pool().release(target, upstream, steady_clock::now());
         }
         if (result.stage == exchange_stage::completed) {
             report(target, ticket, breaker_outcome_of(result.stage, result.status));

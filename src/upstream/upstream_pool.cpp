@@ -16,14 +16,14 @@ namespace {
 
 // An idle connection must have nothing to read: data or EOF means the backend closed or broke it
 // (for TLS, bytes already taken into the session's buffer count too).
-bool still_open(stream_parts& connection) {
+bool still_open(idle_connection& connection) {
     if (!connection.socket.is_open() || (connection.ssl && SSL_has_pending(connection.ssl.get()) == 1)) return false;
     char byte = 0;
     const auto n = ::recv(connection.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-void close_connection(stream_parts& connection) {
+void close_connection(idle_connection& connection) {
     if (connection.ssl && connection.socket.is_open()) tls::send_close_notify(connection.ssl.get());
     connection.ssl.reset();
     beast::error_code ignored;
@@ -32,28 +32,31 @@ void close_connection(stream_parts& connection) {
 
 }  // namespace
 
-std::optional<stream_parts> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
+bool upstream_pool::acquire(backend& target, steady_clock::time_point now, timed_stream& into) {
     while (!target.idle.empty()) {
-        idle_connection candidate = std::move(target.idle.back());
-        target.idle.pop_back();
-        if (now - candidate.idle_since < idle_timeout_ && still_open(candidate.connection)) {
-            return std::move(candidate.connection);
+        idle_connection& candidate = target.idle.back();
+        const bool usable = now - candidate.idle_since < idle_timeout_ && still_open(candidate);
+        if (usable) {
+            into.adopt(candidate.socket, candidate.ssl);
+        } else {
+            close_connection(candidate);
         }
-        close_connection(candidate.connection);
+        target.idle.pop_back();
+        if (usable) return true;
     }
-    return std::nullopt;
+    return false;
 }
 
-void upstream_pool::release(backend& target, stream_parts connection, steady_clock::time_point now) {
+void upstream_pool::release(backend& target, timed_stream& from, steady_clock::time_point now) {
     if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
-        close_connection(connection);
+        from.close();
         return;
     }
-    target.idle.push_back(idle_connection{std::move(connection), now});
+    target.idle.emplace_back(std::move(from.socket()), from.release_tls(), now);
 }
 
 void upstream_pool::clear(backend& target) {
-    for (auto& idle : target.idle) close_connection(idle.connection);
+    for (auto& idle : target.idle) close_connection(idle);
     target.idle.clear();
 }
 
@@ -61,7 +64,7 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
     // Oldest first: stop at the first one still young enough.
     const auto young = std::find_if(target.idle.begin(), target.idle.end(),
                                     [&](const idle_connection& c) { return now - c.idle_since < idle_timeout_; });
-    for (auto it = target.idle.begin(); it != young; ++it) close_connection(it->connection);
+    for (auto it = target.idle.begin(); it != young; ++it) close_connection(*it);
     target.idle.erase(target.idle.begin(), young);
 }
 

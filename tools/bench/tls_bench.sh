@@ -6,7 +6,7 @@
 #   handshakes  full TLS handshakes per second (two `openssl s_time -new` clients), and the proxy's
 #               CPU per handshake
 #   keepalive   keep-alive requests per second over TLS and plain (wrk), CPU per request
-#   idle        memory per idle keep-alive TLS connection (RSS growth over 2000 connections)
+#   idle        memory per idle keep-alive connection, TLS and plain (RSS growth over 2000)
 #   ws          WebSocket echo messages per second through the proxy (50 connections, 64 bytes,
 #               one message in flight per connection), CPU per message
 # Rounds are interleaved over the peers; tables give medians. Every process is stopped by PID.
@@ -58,6 +58,8 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 cc -O2 -o "$tmp/tls_load" tools/bench/tls_load.c -lssl -lcrypto || { echo "tls_bench: cannot build tls_load" >&2; exit 1; }
+cc -O2 -o "$tmp/idle_conns" tools/bench/idle_conns.c || { echo "tls_bench: cannot build idle_conns" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---------------------------------------------------------------- certificates and backends
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
@@ -72,8 +74,9 @@ wait_port "$b1"; wait_port "$b2"
 # ---------------------------------------------------------------- the peers
 declare -A pid_of port_of tls_port_of
 peers=()
-for key in ecdsa rsa; do
-  name=gatewayd-$key port=$(free_port) tls=$(free_port)
+start_gatewayd() {  # NAME KEY
+  local name=$1 key=$2 port tls
+  port=$(free_port) tls=$(free_port)
   cat >"$tmp/$name.yaml" <<YAML
 listen: "127.0.0.1:$port"
 admin: {listen: ""}
@@ -86,17 +89,23 @@ tls:
   certificates: [{cert: "$tmp/$key.crt", key: "$tmp/$key.key"}]
 YAML
   taskset -c $proxy_cpu "$gatewayd" --config "$tmp/$name.yaml" >"$tmp/$name.log" 2>&1 &
-  pids+=($!) pid_of[$name]=$! port_of[$name]=$port tls_port_of[$name]=$tls peers+=("$name")
+  pids+=($!) pid_of[$name]=$! port_of[$name]=$port tls_port_of[$name]=$tls
   wait_port "$port"; wait_port "$tls"
-
-  name=nginx-$key port=$(free_port) tls=$(free_port)
+}
+start_nginx() {  # NAME KEY
+  local name=$1 key=$2 port tls
+  port=$(free_port) tls=$(free_port)
   mkdir -p "$tmp/$name"
   sed -e "s|@PREFIX@|$tmp/$name|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls|g" -e "s|@BACKEND1@|$b1|g" \
       -e "s|@BACKEND2@|$b2|g" -e "s|@CERT@|$tmp/$key.crt|g" -e "s|@KEY@|$tmp/$key.key|g" \
       tools/bench/nginx-tls.conf.in >"$tmp/$name/nginx.conf"
   taskset -c $proxy_cpu "$nginx_bin" -p "$tmp/$name" -c "$tmp/$name/nginx.conf" >"$tmp/$name.log" 2>&1 &
-  pids+=($!) pid_of[$name]=$! port_of[$name]=$port tls_port_of[$name]=$tls peers+=("$name")
+  pids+=($!) pid_of[$name]=$! port_of[$name]=$port tls_port_of[$name]=$tls
   wait_port "$port"; wait_port "$tls"
+}
+for key in ecdsa rsa; do
+  start_gatewayd gatewayd-$key $key; peers+=(gatewayd-$key)
+  start_nginx nginx-$key $key; peers+=(nginx-$key)
 done
 log "peers: ${peers[*]}; $rounds round(s) of ${duration}s measurements"
 
@@ -165,25 +174,36 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 
-log "idle: $idle_base then $((idle_base + idle_more)) idle TLS connections"
-declare -A idle_per idle_open
-for p in gatewayd-ecdsa nginx-ecdsa; do
-  hold() {  # COUNT TAG
-    taskset -c $load_cpu "$tmp/tls_load" idle "${tls_port_of[$p]}" "$1" "$tmp/release-$p" 120 >"$tmp/idle-$p-$2.txt" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 600); do grep -q '^ready' "$tmp/idle-$p-$2.txt" 2>/dev/null && return 0; sleep 0.1; done
-    log "$p: idle connections not ready"
-  }
-  rm -f "$tmp/release-$p"
-  hold "$idle_base" base
-  sleep 1; rss0=$(rss_kib "${pid_of[$p]}")
-  hold "$idle_more" more
-  sleep 1; rss1=$(rss_kib "${pid_of[$p]}")
-  touch "$tmp/release-$p"
-  for _ in $(seq 1 100); do grep -q '^open' "$tmp/idle-$p-more.txt" 2>/dev/null && break; sleep 0.1; done
-  idle_per[$p]=$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_more" 'BEGIN { printf "%.2f", (b - a) / n }')
-  idle_open[$p]=$(awk '/^open/ { print $2 }' "$tmp/idle-$p-more.txt")
-  echo "$rss0 $rss1" >"$tmp/idle-$p-rss.txt"
+log "idle: $idle_base then $((idle_base + idle_more)) idle connections, TLS and plain"
+# A fresh process per listener: memory freed by one measurement would be reused by the next.
+declare -A idle_per idle_open idle_rss
+for listener in tls plain; do
+  for peer in gatewayd nginx; do
+    p=$peer-idle-$listener
+    "start_$peer" "$p" ecdsa
+    hold() {  # COUNT TAG: held until the release file appears
+      if [ "$listener" = tls ]; then
+        taskset -c $load_cpu "$tmp/tls_load" idle "${tls_port_of[$p]}" "$1" "$tmp/release-$p-$listener" 120 \
+          >"$tmp/idle-$p-$listener-$2.txt" 2>&1 &
+      else
+        taskset -c $load_cpu "$tmp/idle_conns" "${port_of[$p]}" "$1" "$tmp/release-$p-$listener" 120 \
+          >"$tmp/idle-$p-$listener-$2.txt" 2>&1 &
+      fi
+      pids+=($!)
+      for _ in $(seq 1 600); do grep -q '^ready' "$tmp/idle-$p-$listener-$2.txt" 2>/dev/null && return 0; sleep 0.1; done
+      log "$p $listener: idle connections not ready"
+    }
+    hold "$idle_base" base
+    sleep 1; rss0=$(rss_kib "${pid_of[$p]}")
+    hold "$idle_more" more
+    sleep 1; rss1=$(rss_kib "${pid_of[$p]}")
+    touch "$tmp/release-$p-$listener"
+    for _ in $(seq 1 100); do grep -q '^open' "$tmp/idle-$p-$listener-more.txt" 2>/dev/null && break; sleep 0.1; done
+    sleep 1  # both holders closed their connections before the next measurement
+    idle_per[$p]=$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_more" 'BEGIN { printf "%.2f", (b - a) / n }')
+    idle_open[$p]=$(awk '/^open/ { print $2 }' "$tmp/idle-$p-$listener-more.txt")
+    idle_rss[$p]="$rss0 $rss1"
+  done
 done
 
 # ---------------------------------------------------------------- tables
@@ -227,13 +247,16 @@ tables=$tmp/tables.md
     echo "| ${p%-*} | $v | $c | $(ratio "$v" "$nv") | $(ratio "$c" "$nc") |"
   done
   echo
-  echo "Memory per idle keep-alive TLS connection (tls_load idle: each past its handshake and one request):"
+  echo "Memory per idle keep-alive connection (tls_load idle over TLS, idle_conns over plain: each past one request; TLS ones past a full handshake):"
   echo
-  echo "| peer | RSS with $idle_base idle (KiB) | RSS with $((idle_base + idle_more)) idle (KiB) | KiB per connection | still open |"
-  echo "|---|---:|---:|---:|---:|"
-  for p in gatewayd-ecdsa nginx-ecdsa; do
-    read -r a b <"$tmp/idle-$p-rss.txt"
-    echo "| ${p%-*} | $a | $b | ${idle_per[$p]} | ${idle_open[$p]:-?} of $idle_more |"
+  echo "| listener | peer | RSS with $idle_base idle (KiB) | RSS with $((idle_base + idle_more)) idle (KiB) | KiB per connection | still open |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for listener in tls plain; do
+    for peer in gatewayd nginx; do
+      k=$peer-idle-$listener
+      read -r a b <<<"${idle_rss[$k]}"
+      echo "| $([ $listener = tls ] && echo TLS || echo plain) | $peer | $a | $b | ${idle_per[$k]} | ${idle_open[$k]:-?} of $idle_more |"
+    done
   done
   echo
   echo "Command: \`bash tools/bench/tls_bench.sh --rounds $rounds --duration $duration\` ($rounds round(s), medians;" \

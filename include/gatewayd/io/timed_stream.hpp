@@ -11,13 +11,6 @@
 
 namespace gw {
 
-// A connection's socket and, once it speaks TLS, its TLS session: what a pooled connection
-// is made of, moved in and out of the timed_stream that a session keeps for its whole life.
-struct stream_parts {
-    net::socket socket;
-    tls::ssl_ptr ssl;  // null: plain TCP
-};
-
 // A timed_socket that may carry TLS: the connection loop, the relay and the exchange read and
 // write through it the same way either way. Plain TCP goes straight to the socket (one test of
 // a null pointer more than before); TLS goes through tls_ops, under the same deadline.
@@ -55,9 +48,10 @@ public:
     // socket; the TLS session goes with it.
     void close();
 
-    // The connection for the pool, leaving this stream closed; and one taken back from it.
-    stream_parts release();
-    void adopt(stream_parts parts);
+    // A pooled connection (its socket, and its TLS session unless it is plain) taken in; and
+    // the TLS session given up when the socket goes back to the pool. Moved once each way.
+    void adopt(net::socket& socket, tls::ssl_ptr& ssl);
+    tls::ssl_ptr release_tls() { return std::move(ssl_); }
 
     template <class Token>
     auto async_handshake(Token&& token) {
@@ -66,12 +60,16 @@ public:
 
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        if (ssl_) return tls::async_read_some(ssl_.get(), socket_.socket(), buffers, std::forward<Token>(token));
+        if (ssl_) [[unlikely]] {
+            return tls::async_read_some(ssl_.get(), socket_.socket(), buffers, std::forward<Token>(token));
+        }
         return socket_.async_read_some(buffers, std::forward<Token>(token));
     }
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        if (ssl_) return tls::async_write_some(ssl_.get(), socket_.socket(), buffers, std::forward<Token>(token));
+        if (ssl_) [[unlikely]] {
+            return tls::async_write_some(ssl_.get(), socket_.socket(), buffers, std::forward<Token>(token));
+        }
         return socket_.async_write_some(buffers, std::forward<Token>(token));
     }
 

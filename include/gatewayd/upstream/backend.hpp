@@ -23,7 +23,8 @@ using steady_clock = std::chrono::steady_clock;
 // Kept as a bare socket (with its TLS session for an https backend): a pooled connection
 // needs no timer until it is used again.
 struct idle_connection {
-    stream_parts connection;
+    net::socket socket;
+    tls::ssl_ptr ssl;  // null: plain TCP
     steady_clock::time_point idle_since;
 };
 

@@ -20,11 +20,13 @@ public:
     // read, if any. One that has (EOF: the backend closed it; bytes: a response to nothing,
     // which would be taken for the next request's answer, or a TLS close_notify) is closed:
     // one non-blocking peek per reuse, the price of never relaying a poisoned connection.
-    // Bare sockets: a session moves one into the timed_stream it keeps for its whole life.
-    std::optional<stream_parts> acquire(backend& target, steady_clock::time_point now);
+    // Bare sockets: the one found is moved into `into`, the timed_stream a session keeps for its
+    // whole life; false when there is none.
+    bool acquire(backend& target, steady_clock::time_point now, timed_stream& into);
 
-    // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
-    void release(backend& target, stream_parts connection, steady_clock::time_point now);
+    // Keeps the connection of `from`, whose last exchange ended cleanly (leaving `from` closed);
+    // closes it when the pool is full.
+    void release(backend& target, timed_stream& from, steady_clock::time_point now);
 
     // Closes every idle connection of a backend: after one turned out stale the rest likely are.
     static void clear(backend& target);
