@@ -27,7 +27,7 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/packaging/gatewayd.service" DESTINATI
 
 install(FILES README.md docs/operations.md docs/performance.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES tools/mock_backend/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME mock-backend.md)
-install(FILES config/two-services.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES config/two-services.yaml config/tls.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # Maintainer scripts: the system user, the unit's enable/start/stop, clean-up on purge.
 foreach(script postinst prerm postrm)
@@ -53,6 +53,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
  gatewayd proxies HTTP/1.1 to pools of backends with round robin, active health checks,
  one circuit breaker per backend and a per-client rate limit kept in Redis or in memory.
+ It terminates TLS (SNI, certificate reload on SIGHUP, client certificates), reaches
+ https backends, and passes WebSocket and other Upgrade tunnels through.
  It runs as a systemd service (Type=notify, watchdog, reload on SIGHUP) and exposes
  /healthz, /readyz, /backends and Prometheus /metrics on a loopback admin listener.")
 # Library dependencies come from dpkg-shlibdeps; adduser is for the postinst.

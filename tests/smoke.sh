@@ -72,7 +72,8 @@ missing=()
 # A family is declared by its TYPE line even before it has samples (no request answered yet).
 for name in gatewayd_requests_total gatewayd_request_duration_seconds gatewayd_upstream_requests_total \
             gatewayd_rate_limited_total gatewayd_rate_limit_store_errors_total gatewayd_circuit_state \
-            gatewayd_backend_up gatewayd_active_connections process_open_fds \
+            gatewayd_backend_up gatewayd_active_connections gatewayd_tls_handshakes_total \
+            gatewayd_tunnels_active gatewayd_tunnels_total process_open_fds \
             process_resident_memory_bytes process_start_time_seconds; do
   grep -qE "^# TYPE $name " "$tmp/metrics1.b" 2>/dev/null || missing+=("$name")
 done

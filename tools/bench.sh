@@ -26,6 +26,8 @@
 #   strace    strace -f -c on the proxy during a wrk run: system calls per request
 #   alloc     fresh instances with an LD_PRELOAD malloc counter: heap allocations per request
 #   callgrind gatewayd under valgrind --tool=callgrind: instructions per request, top functions
+#   tls       tools/bench/tls_bench.sh: TLS handshakes (ECDSA, RSA), keep-alive TLS requests, memory
+#             per idle TLS connection and WebSocket echo messages, against nginx on one certificate
 #
 # usage: tools/bench.sh [--duration S] [--rounds N] [--warmup S] [--connections C] [--quick]
 #                       [--skip PHASES] [--write-docs] [--keep-temp]
@@ -45,7 +47,7 @@ usage: $self [options]
   --warmup S        seconds of warm-up run before each measured run (default 2)
   --connections C   wrk connections (default 50; wrk uses one thread)
   --quick           smoke run of every phase with tiny counts (about 1.5 minutes)
-  --skip PHASES     comma-separated phases to leave out: rounds,rate,idle,strace,alloc,callgrind
+  --skip PHASES     comma-separated phases to leave out: rounds,rate,idle,strace,alloc,callgrind,tls
   --write-docs      also write the tables, date and method to docs/performance.md
   --keep-temp       keep the temp dir (configs, logs, raw outputs) and print its path
   --help            print this text
@@ -69,8 +71,8 @@ while [ $# -gt 0 ]; do
     --connections) need_arg "$@"; connections=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --skip)
-      if [ $# -lt 2 ] || ! [[ $2 =~ ^(rounds|rate|idle|strace|alloc|callgrind)(,(rounds|rate|idle|strace|alloc|callgrind))*$ ]]; then
-        echo "bench: --skip needs a list of rounds,rate,idle,strace,alloc,callgrind" >&2
+      if [ $# -lt 2 ] || ! [[ $2 =~ ^(rounds|rate|idle|strace|alloc|callgrind|tls)(,(rounds|rate|idle|strace|alloc|callgrind|tls))*$ ]]; then
+        echo "bench: --skip needs a list of rounds,rate,idle,strace,alloc,callgrind,tls" >&2
         exit 2
       fi
       skip=",$2,"; shift 2 ;;
@@ -747,6 +749,26 @@ if ! skipped callgrind; then
   done
 fi
 
+# ---------------------------------------------------------------- phase: TLS and tunnels
+# Its own peers (gatewayd and nginx with one certificate, ECDSA then RSA) and backends, on the same
+# CPU layout; the peers above stay idle meanwhile. Without the phase, --write-docs keeps the TLS
+# tables the page has.
+tls_tables=""
+if ! skipped tls; then
+  log "tls: tools/bench/tls_bench.sh"
+  tls_args=(--rounds "$rounds" --duration "$duration" --tables "$tmp/tls-tables.md")
+  [ "$quick" = 1 ] && tls_args=(--quick --tables "$tmp/tls-tables.md")
+  if GATEWAYD="$tmp/bin/gatewayd" MOCK_BACKEND="$tmp/bin/gatewayd-mock-backend" \
+       bash tools/bench/tls_bench.sh "${tls_args[@]}" >"$tmp/tls-bench.out" 2>"$tmp/tls-bench.err"; then
+    tls_tables=$(cat "$tmp/tls-tables.md")
+  else
+    add_problem gatewayd "tls phase failed: $(tail -n 1 "$tmp/tls-bench.err")"
+  fi
+fi
+if [ -z "$tls_tables" ] && [ -f docs/performance.md ]; then
+  tls_tables=$(awk '/<!-- tls-bench:end -->/ { f = 0 } f { print } /<!-- tls-bench:begin -->/ { f = 1 }' docs/performance.md)
+fi
+
 # ---------------------------------------------------------------- logs of the long-lived peers
 for p in "${gw_peers[@]}"; do
   # gatewayd runs with log level warn: anything it logged is worth a look.
@@ -946,6 +968,11 @@ echo
 echo "threads: 2 vs threads: 1"
 echo "$threads_table"
 echo
+if ! skipped tls; then
+  echo "TLS and tunnels"
+  echo "$tls_tables"
+  echo
+fi
 
 if [ "$write_docs" = 1 ]; then
   mkdir -p docs
@@ -1073,6 +1100,24 @@ receiving side's TCP work mostly runs in the sender's context, so part of a prox
 is charged to wrk and the backends and part of theirs to the proxy. The figure is comparable
 between peers in one run, not an absolute cost.
 
+## TLS and tunnels
+
+\`tools/bench/tls_bench.sh\` (run by this script's \`tls\` phase, or on its own with
+\`--write-docs\`, which rewrites only this section's tables): gatewayd and nginx 1.22 on the same
+self-signed certificate, once ECDSA P-256 and once RSA 2048, each with a plain and a TLS listener in
+front of the two mock backends; the proxy alone on CPU $proxy_cpu, the load and the backends on CPU
+$load_cpu. nginx: one process, \`ssl_session_cache shared:SSL:10m\`, tickets off, the same
+ECDHE+AEAD cipher list (tools/bench/nginx-tls.conf.in); gatewayd: health checks, access log and
+limiter off. Handshakes: two \`openssl s_time -new\` clients (full TLS 1.3 handshakes, X25519,
+nothing resumed); keep-alive: wrk over https and http; idle: tools/bench/tls_load.c holds TLS
+connections past one request; WebSocket: tls_load upgrades 50 plain connections to the mock
+backend's /ws echo and keeps one 64-byte message in flight on each. Why the figures are what they
+are is in [performance-analysis.md](performance-analysis.md#tls-and-tunnels).
+
+<!-- tls-bench:begin -->
+$tls_tables
+<!-- tls-bench:end -->
+
 ## Every round
 
 $raw
@@ -1086,6 +1131,7 @@ bash tools/bench.sh                 # about 13 minutes, prints every table
 bash tools/bench.sh --quick         # about 1.5 minutes smoke run of every phase (what CI runs)
 bash tools/bench.sh --write-docs    # also rewrites this page
 bash tools/bench.sh --skip rate,callgrind --rounds 3 --keep-temp
+bash tools/bench/tls_bench.sh --write-docs   # only the TLS and tunnels tables, about 6 minutes
 BUILD_DIR=build-bench bash tools/bench.sh   # binaries of another build directory
 \`\`\`
 

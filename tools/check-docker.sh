@@ -7,7 +7,10 @@
 #     COPY sources present and not ignored, non-root USER, HEALTHCHECK on the admin port;
 #   - the build stage's COPY set is enough to configure the project (cmake run on exactly it);
 #   - every shared library a Release build links comes from a runtime-stage package;
-#   - docker/gateway.yaml passes gatewayd --check-config.
+#   - docker/gateway.yaml passes gatewayd --check-config;
+#   - the TLS example (docker-compose.tls.yml over docker-compose.yml) resolves, mounts its config
+#     and the certificate directory read-only, publishes tls.listen's port, and
+#     docker/gateway-tls.yaml passes --check-config with a demo certificate where it is mounted.
 # Prints PASS/FAIL per check; exit status = number of failures. Installs docker-compose if missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +18,7 @@ root=$PWD
 build_dir=${BUILD_DIR:-build-pkg}
 dockerfile=docker/Dockerfile
 compose=docker/docker-compose.yml
+compose_tls=docker/docker-compose.tls.yml
 failures=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -118,6 +122,50 @@ structure=$(python3 "$work/compose_check.py" "$work/compose.yml" docker/gateway.
   || structure+=$'\nFAIL: the compose structure check crashed'
 echo "$structure"
 failures=$((failures + $(grep -c '^FAIL' <<<"$structure")))
+
+# --- the TLS example ----------------------------------------------------------------------------
+if docker-compose -f "$compose" -f "$compose_tls" config -q 2>"$work/compose-tls.err"; then
+  pass "docker-compose config -q accepts $compose with $compose_tls"
+else
+  cat "$work/compose-tls.err"
+  fail "docker-compose config -q rejects $compose with $compose_tls"
+fi
+docker-compose -f "$compose" -f "$compose_tls" config >"$work/compose-tls.yml" 2>/dev/null
+cat >"$work/compose_tls_check.py" <<'PY'
+import sys, yaml
+compose = yaml.safe_load(open(sys.argv[1]))
+plain = yaml.safe_load(open(sys.argv[2])) or {}
+tls_cfg = yaml.safe_load(open(sys.argv[3])) or {}
+gw = compose.get("services", {}).get("gateway", {})
+def report(ok, what):
+    print(("PASS: " if ok else "FAIL: ") + what)
+def mount(m):
+    if isinstance(m, dict):
+        return str(m.get("source", "")), str(m.get("target")), bool(m.get("read_only"))
+    parts = str(m).split(":")
+    return parts[0], parts[1], len(parts) > 2 and "ro" in parts[2].split(",")
+mounts = [mount(m) for m in gw.get("volumes") or []]
+report(any(src.endswith("docker/gateway-tls.yaml") and dst == "/etc/gatewayd/gateway.yaml" and ro for src, dst, ro in mounts),
+       "TLS example: gateway-tls.yaml mounted read-only as /etc/gatewayd/gateway.yaml")
+report(any(src.endswith("docker/tls") and dst == "/etc/gatewayd/tls" and ro for src, dst, ro in mounts),
+       "TLS example: docker/tls mounted read-only at /etc/gatewayd/tls")
+tls = tls_cfg.get("tls") or {}
+port = str(tls.get("listen", "")).rsplit(":", 1)[-1]
+published = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
+             for p in gw.get("ports") or []]
+report(bool(port) and port in published, f"TLS example: tls.listen port {port} is published ({published})")
+certs = [c.get(k, "") for c in tls.get("certificates") or [] for k in ("cert", "key")]
+report(bool(certs) and all(p.startswith("/etc/gatewayd/tls/") for p in certs),
+       f"TLS example: certificate files are under the mounted /etc/gatewayd/tls ({certs})")
+same = {k: v for k, v in tls_cfg.items() if k != "tls"} == plain
+report(same, "TLS example: gateway-tls.yaml is gateway.yaml plus its tls section")
+PY
+tls_structure=$(python3 "$work/compose_tls_check.py" "$work/compose-tls.yml" docker/gateway.yaml docker/gateway-tls.yaml 2>&1) \
+  || tls_structure+=$'\nFAIL: the TLS example check crashed'
+echo "$tls_structure"
+failures=$((failures + $(grep -c '^FAIL' <<<"$tls_structure")))
+check ".gitignore keeps docker/tls (demo keys) out of git" grep -qx '/docker/tls/' .gitignore
+check ".dockerignore keeps docker/tls out of the image" grep -qx 'docker/tls' .dockerignore
 
 # --- Dockerfile lint ----------------------------------------------------------------------------
 # One logical line per instruction (continuations joined), comments dropped.
@@ -230,6 +278,15 @@ if out=$("$build_dir/gatewayd" --config docker/gateway.yaml --check-config 2>&1)
 else
   echo "$out"
   fail "gatewayd --check-config docker/gateway.yaml"
+fi
+# The TLS example's config, with a demo certificate where the container would find it.
+bash tools/demo-cert.sh "$work/tls" >/dev/null
+sed "s|/etc/gatewayd/tls/|$work/tls/|g" docker/gateway-tls.yaml >"$work/gateway-tls.yaml"
+if out=$("$build_dir/gatewayd" --config "$work/gateway-tls.yaml" --check-config 2>&1); then
+  pass "gatewayd --check-config docker/gateway-tls.yaml (demo certificate in place): $out"
+else
+  echo "$out"
+  fail "gatewayd --check-config docker/gateway-tls.yaml"
 fi
 if out=$("$build_dir/gatewayd" --config config/gateway.yaml --check-config 2>&1); then
   pass "gatewayd --check-config config/gateway.yaml (the image's default): $out"

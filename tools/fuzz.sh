@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build=build-fuzz
-fuzzers=(${FUZZERS:-config client_ip header_rewrite duration_size redis_reply request_parsing session})
+fuzzers=(${FUZZERS:-config client_ip header_rewrite duration_size redis_reply request_parsing session tls_listener})
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEWAYD_FUZZ=ON
 fi

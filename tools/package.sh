@@ -65,7 +65,7 @@ pass "built $deb ($(du -k "$deb" | cut -f1) KiB)"
 dpkg-deb -c "$deb" >"$work/contents" || die "dpkg-deb -c $deb"
 for path in ./usr/bin/gatewayd ./usr/bin/gatewayd-mock-backend ./etc/gatewayd/gateway.yaml \
             ./lib/systemd/system/gatewayd.service ./usr/share/doc/gatewayd/README.md \
-            ./usr/share/doc/gatewayd/operations.md; do
+            ./usr/share/doc/gatewayd/operations.md ./usr/share/doc/gatewayd/examples/tls.yaml; do
   check "package contains $path" grep -q " $path\$" "$work/contents"
 done
 check "binaries are root-owned 0755" \
@@ -133,6 +133,8 @@ check "postinst created system user gatewayd (uid $uid, shell $(getent passwd ga
   test -n "$uid" -a "${uid:-1000}" -lt 1000 -a "$(getent passwd gatewayd | cut -d: -f7)" = /usr/sbin/nologin
 check "config is root:gatewayd 0640 ($(stat -c '%U:%G %a' /etc/gatewayd/gateway.yaml))" \
   test "$(stat -c '%U:%G %a' /etc/gatewayd/gateway.yaml)" = "root:gatewayd 640"
+check "postinst made /etc/gatewayd/tls root:gatewayd 0750 ($(stat -c '%U:%G %a' /etc/gatewayd/tls 2>/dev/null))" \
+  test "$(stat -c '%U:%G %a' /etc/gatewayd/tls 2>/dev/null)" = "root:gatewayd 750"
 check "postinst enabled the unit (multi-user.target.wants symlink)" \
   test "$(readlink /etc/systemd/system/multi-user.target.wants/gatewayd.service)" = /lib/systemd/system/gatewayd.service
 
@@ -154,14 +156,21 @@ check "systemd-analyze security: exposure $score (at most $max_exposure)" \
   awk -v s="$score" -v m="$max_exposure" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
 
 # --- run the installed daemon as the service user ------------------------------------------------
-# Under strace, to check the unit's SystemCallFilter against every syscall start, serve and drain make.
+# Under strace, to check the unit's SystemCallFilter against every syscall start, serve and drain make;
+# with the installed config plus a TLS listener on :8443 (a demo certificate), so that TLS is traced too.
 install -d -o gatewayd -g gatewayd -m 0700 "$work/run"
+bash tools/demo-cert.sh "$work/run/tls" >/dev/null
+chown -R gatewayd:gatewayd "$work/run/tls"
+sed -e 's|^  listen: ""  *# e.g. "0.0.0.0:8443".*|  listen: "127.0.0.1:8443"|' \
+    -e "s|^  certificates: \\[\\]  .*|  certificates: [{cert: $work/run/tls/demo.crt, key: $work/run/tls/demo.key}]|" \
+    /etc/gatewayd/gateway.yaml >"$work/run/gateway.yaml"
+chown gatewayd:gatewayd "$work/run/gateway.yaml"
 for port in 8081 8082; do
   (cd / && exec "${as_gatewayd[@]}" /usr/bin/gatewayd-mock-backend --port "$port" --quiet) >"$work/backend-$port.log" 2>&1 </dev/null &
   started_pids+=($!)
 done
 (cd / && exec "${as_gatewayd[@]}" strace -f -qq -c -o "$work/run/syscalls" \
-   /usr/bin/gatewayd --config /etc/gatewayd/gateway.yaml) >"$work/gatewayd.log" 2>&1 </dev/null &
+   /usr/bin/gatewayd --config "$work/run/gateway.yaml") >"$work/gatewayd.log" 2>&1 </dev/null &
 strace_pid=$!
 started_pids+=("$strace_pid")
 gatewayd_pid=""
@@ -193,6 +202,9 @@ check "/readyz is 200 with the installed mock backends up" test "$readyz" = 200
 body=$(curl -s --max-time 2 http://127.0.0.1:8080/pkg-check)
 check "a request through :8080 reaches a mock backend ($body)" \
   grep -qE '^Response from backend on port 808[12] \| path: /pkg-check$' <<<"$body"
+body=$(curl -s --max-time 2 --cacert "$work/run/tls/demo.crt" https://localhost:8443/pkg-tls-check)
+check "a request over TLS on :8443 reaches a mock backend ($body)" \
+  grep -qE '^Response from backend on port 808[12] \| path: /pkg-tls-check$' <<<"$body"
 metrics=$(curl -s --max-time 2 http://127.0.0.1:9901/metrics)
 check "/metrics counts that request (gatewayd_requests_total{code=\"200\"})" \
   grep -qE '^gatewayd_requests_total\{code="200"\} [1-9]' <<<"$metrics"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a running gateway: installs packages, builds,
-# starts redis-server, two mock backends on :8081 and :8082 and gatewayd on :8080.
+# starts redis-server, two mock backends on :8081 and :8082 and gatewayd on :8080, with TLS on
+# :8443 under a self-signed demo certificate made here (run/tls/demo.crt; never checked in).
 # Ctrl-C stops everything it started.
 #
 #   tools/quickstart.sh                the above, in the foreground
@@ -70,6 +71,20 @@ bash tools/build.sh
 run_dir=$(mktemp -d /tmp/gatewayd-demo.XXXXXX)
 pids=()
 
+# TLS on :8443 with a demo certificate: the shipped config with its TLS listener turned on. With
+# 8443 taken the demo runs without it.
+config=config/gateway.yaml
+tls_note="TLS off (port 8443 taken)"
+if ! port_busy 8443; then
+  bash tools/demo-cert.sh run/tls
+  config=run/quickstart.yaml
+  sed -e 's|^  listen: ""  *# e.g. "0.0.0.0:8443".*|  listen: "0.0.0.0:8443"|' \
+      -e 's|^  certificates: \[\]  .*|  certificates: [{cert: run/tls/demo.crt, key: run/tls/demo.key}]|' \
+      config/gateway.yaml >"$config"
+  "$bin/gatewayd" --config "$config" --check-config >/dev/null
+  tls_note="TLS on https://localhost:8443 (curl --cacert run/tls/demo.crt https://localhost:8443/)"
+fi
+
 if [ "$mode" = background ]; then
   mkdir -p run
   : >"$pid_file"
@@ -101,7 +116,7 @@ if [ "$mode" = background ]; then
     if port_busy "$port"; then fail_start "port $port is taken; stop what uses it"; fi
     launch "backend-$port" "$bin/gatewayd-mock-backend" --port "$port"
   done
-  launch gatewayd "$bin/gatewayd" --config config/gateway.yaml
+  launch gatewayd "$bin/gatewayd" --config "$config"
 
   # Ready: every process alive, Redis answering, /readyz 200 (a backend is available).
   deadline=$((SECONDS + ready_timeout))
@@ -119,6 +134,7 @@ if [ "$mode" = background ]; then
   [ "$ready" = 1 ] || fail_start "not ready within ${ready_timeout}s"
   cat <<MSG
 gatewayd is up on http://localhost:8080 (admin http://127.0.0.1:9901, backends :8081 :8082).
+$tls_note
 Logs in $run_dir, PIDs in $pid_file.  Stop with:  bash $0 --stop
 MSG
   exit 0
@@ -146,13 +162,14 @@ for port in 8081 8082; do
   pids+=($!)
 done
 
-"$bin/gatewayd" --config config/gateway.yaml &
+"$bin/gatewayd" --config "$config" &
 pids+=($!)
 
 for _ in $(seq 50); do port_busy 8080 && break; sleep 0.1; done
 cat <<MSG
 
 gatewayd is up on http://localhost:8080 (backends :8081 :8082, logs in $run_dir).
+$tls_note
 Try:  curl -i localhost:8080/
 Ctrl-C stops everything.
 

@@ -49,6 +49,10 @@ void metrics_sample::merge(const metrics_sample& other) {
     rate_limit_shadow.merge(other.rate_limit_shadow);
     rate_limit_store_errors += other.rate_limit_store_errors;
     active_connections += other.active_connections;
+    tls_handshakes_ok += other.tls_handshakes_ok;
+    tls_handshakes_failed += other.tls_handshakes_failed;
+    tunnels_active += other.tunnels_active;
+    tunnels_total += other.tunnels_total;
     for (const auto& theirs : other.backends) {
         auto mine = std::find_if(backends.begin(), backends.end(), [&](const auto& b) { return b.url == theirs.url; });
         if (mine == backends.end()) {
@@ -176,6 +180,20 @@ std::string render_metrics(const metrics_sample& sample, const process_sample& p
     auto active = family("gatewayd_active_connections", "Open client connections.", MetricType::Gauge);
     active.metric.push_back(gauge(static_cast<double>(sample.active_connections)));
     families.push_back(std::move(active));
+
+    auto handshakes = family("gatewayd_tls_handshakes_total", "TLS handshakes on the TLS listener, by result.",
+                             MetricType::Counter);
+    handshakes.metric.push_back(counter(static_cast<double>(sample.tls_handshakes_ok), {{"result", "ok"}}));
+    handshakes.metric.push_back(counter(static_cast<double>(sample.tls_handshakes_failed), {{"result", "failed"}}));
+    families.push_back(std::move(handshakes));
+    auto tunnels_active = family("gatewayd_tunnels_active", "Upgrade tunnels (WebSocket and others) open now.",
+                                 MetricType::Gauge);
+    tunnels_active.metric.push_back(gauge(static_cast<double>(sample.tunnels_active)));
+    families.push_back(std::move(tunnels_active));
+    auto tunnels_total = family("gatewayd_tunnels_total", "Upgrade tunnels opened (a 101 relayed).",
+                                MetricType::Counter);
+    tunnels_total.metric.push_back(counter(static_cast<double>(sample.tunnels_total)));
+    families.push_back(std::move(tunnels_total));
 
     auto internal = family("gatewayd_internal_errors_total",
                            "Tasks ended by an unexpected error, by kind (the rest of the process went on).",

@@ -23,14 +23,15 @@ bool connection_limit::admit(std::uint64_t max_connections) {
 
 event_loop::event_loop(boost::asio::io_context& io, std::shared_ptr<const config> settings,
                        const endpoint_map& endpoints, std::shared_ptr<backend_registry> registry,
-                       std::shared_ptr<connection_limit> connections)
+                       std::shared_ptr<connection_limit> connections, loop_tls tls)
     : io_(io),
       registry_(std::move(registry)),
       connections_(std::move(connections)),
       settings_(std::move(settings)),
       backends_(build_backend_set(*settings_, endpoints, nullptr, *registry_)),
       pool_(settings_->upstream.max_idle_per_backend, settings_->upstream.idle_timeout),
-      limiter_(io) {}
+      limiter_(io),
+      tls_(std::move(tls)) {}
 
 void event_loop::start() {
     started_ = true;
@@ -53,7 +54,8 @@ void event_loop::start_health_checks() {
     }
 }
 
-void event_loop::apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints) {
+void event_loop::apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints, loop_tls tls) {
+    tls_ = std::move(tls);
     auto next = build_backend_set(*settings, endpoints, backends_.get(), *registry_);
     for (const auto& old : backends_->members) {
         const bool stays = std::any_of(next->members.begin(), next->members.end(),
@@ -100,11 +102,31 @@ void event_loop::begin_drain() {
     close_pooled_connections();
 }
 
+void event_loop::tunnel_opened(open_tunnel& tunnel) {
+    tunnels_.push_back(tunnel);
+    ++tunnels_active_;
+    ++tunnels_total_;
+}
+
+void event_loop::tunnel_closed(open_tunnel& tunnel) {
+    tunnel.unlink();
+    --tunnels_active_;
+}
+
+void event_loop::close_tunnels() {
+    for (auto& tunnel : tunnels_) {
+        tunnel.closing = true;
+        boost::system::error_code ignored;
+        tunnel.client->socket().cancel(ignored);
+        tunnel.backend->socket().cancel(ignored);
+    }
+}
+
 void event_loop::close_pooled_connections() {
     for (auto& target : backends_->members) upstream_pool::clear(*target);
 }
 
-void event_loop::mark_down(backend& target, const char* why) {
+void event_loop::mark_down(backend& target, std::string_view why) {
     // Without active health checks nothing could bring the backend back, so stay passive then.
     if (!settings_->health_check.enabled || !target.state->mark_down()) return;
     upstream_pool::clear(target);
@@ -124,6 +146,10 @@ metrics_sample event_loop::sample() {
     for (const auto& plan : backends_->route_limits) known(plan);
     out.rate_limit_store_errors = limiter_.store_errors();
     out.active_connections = active_connections();
+    out.tls_handshakes_ok = handshakes_ok_;
+    out.tls_handshakes_failed = handshakes_failed_;
+    out.tunnels_active = tunnels_active_;
+    out.tunnels_total = tunnels_total_;
     const auto now = steady_clock::now();
     for (const auto& target : backends_->members) {
         const auto state = target->state->breaker_state(now);

@@ -20,6 +20,11 @@ std::vector<std::string> keep_restart_only_settings(config& next, const config& 
         next.redis.db != running.redis.db) {
         warnings.push_back("redis connection settings changed; they take a restart");
     }
+    if (next.tls.address != running.tls.address) {
+        warnings.push_back("tls.listen changed to \"" + next.tls.listen + "\"; it takes a restart" +
+                           (running.tls.listen.empty() ? std::string(", still no TLS listener")
+                                                       : ", still listening on " + running.tls.listen));
+    }
     if (next.threads != running.threads) {
         warnings.push_back("threads changed to " + std::to_string(next.threads) + "; it takes a restart, still " +
                            std::to_string(running.threads));
@@ -27,6 +32,8 @@ std::vector<std::string> keep_restart_only_settings(config& next, const config& 
     next.listen = running.listen;
     next.listen_address = running.listen_address;
     next.admin = running.admin;
+    next.tls.listen = running.tls.listen;
+    next.tls.address = running.tls.address;
     next.threads = running.threads;
     next.redis.address = running.redis.address;
     next.redis.endpoint = running.redis.endpoint;

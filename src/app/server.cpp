@@ -28,6 +28,9 @@ namespace {
 
 using net::nothrow;
 
+// How long tunnels ended at the close of a drain get to close their connections.
+constexpr auto tunnel_close_grace = std::chrono::seconds(1);
+
 // One thread's event loop with its own listener (SO_REUSEPORT spreads connections across
 // them). The loop's state outlives the io_context: destroying the context destroys suspended
 // sessions, which still give their buffers back to the state's pool; the pooled sockets belong
@@ -38,6 +41,7 @@ struct loop_thread {
     loop_thread& operator=(const loop_thread&) = delete;
     ~loop_thread() {
         acceptor.reset();
+        tls_acceptor.reset();
         if (loop) loop->release_io_objects();
     }
 
@@ -46,6 +50,7 @@ struct loop_thread {
     // to it), so the reactor's per-socket locks can go; the scheduler keeps its lock for posts.
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::optional<net::acceptor> acceptor;
+    std::optional<net::acceptor> tls_acceptor;  // tls.listen, when set
 };
 
 using loop_threads = std::vector<std::unique_ptr<loop_thread>>;
@@ -75,23 +80,30 @@ net::awaitable<void> sweep_pools(event_loop& loop) {
 }
 
 // Closes the listeners, lets requests in flight finish up to shutdown_timeout, then stops.
+// Upgrade tunnels may last for hours: when the time is up they are ended (each closes both its
+// connections and logs its line) and given a moment to do so before the loops stop.
 net::awaitable<void> drain(loop_threads& threads, duration shutdown_timeout) {
     for (auto& thread : threads) {
         asio::post(thread->io, [&thread = *thread] {
             boost::system::error_code ignored;
             thread.acceptor->close(ignored);
+            if (thread.tls_acceptor) thread.tls_acceptor->close(ignored);
             thread.loop->begin_drain();
         });
     }
     net::steady_timer timer(co_await asio::this_coro::executor);
-    const auto deadline = steady_clock::now() + shutdown_timeout;
+    auto deadline = steady_clock::now() + shutdown_timeout;
+    bool tunnels_closed = false;
     for (;;) {
         std::size_t busy = 0;
         for (auto& thread : threads) busy += thread->loop->active_connections();
         if (busy == 0) break;
         if (steady_clock::now() >= deadline) {
+            if (tunnels_closed) break;
             spdlog::warn("shutdown timeout: closing {} connection(s) still busy", busy);
-            break;
+            for (auto& thread : threads) asio::post(thread->io, [&loop = *thread->loop] { loop.close_tunnels(); });
+            tunnels_closed = true;
+            deadline = steady_clock::now() + tunnel_close_grace;
         }
         timer.expires_after(std::chrono::milliseconds(20));
         co_await timer.async_wait(nothrow);
@@ -99,14 +111,48 @@ net::awaitable<void> drain(loop_threads& threads, duration shutdown_timeout) {
     for (auto& thread : threads) thread->io.stop();
 }
 
+// The TLS contexts of a config: the listener's certificates (when it has a TLS listener) and
+// the one toward https backends; nothing and the reason when one cannot be built.
+std::optional<loop_tls> build_tls(const config& settings, std::string& error) {
+    loop_tls built;
+    if (settings.tls.address) {
+        built.listener = tls::server_contexts::build(settings.tls, error);
+        if (!built.listener) return std::nullopt;
+    }
+    built.upstream = tls::client_context::build(settings.upstream_tls, error);
+    if (!built.upstream) return std::nullopt;
+    return built;
+}
+
+void warn_about_unchecked_backends(const config& settings) {
+    if (settings.upstream_tls.verify) return;
+    spdlog::warn("upstream_tls.verify is false: certificates of https backends are not checked; use it for tests only");
+}
+
 // SIGHUP: a valid file replaces the running config on every loop; an invalid one changes nothing.
+// Certificates and keys are read again even when their paths did not change: rotating them is
+// writing new files and sending SIGHUP. New handshakes use them; open connections keep theirs.
 std::shared_ptr<const config> reload(loop_threads& threads, std::shared_ptr<const config> running,
-                                     const std::string& config_path) {
+                                     const std::string& config_path, loop_tls& running_tls) {
     auto next = read_reloaded_config(*running, config_path);
     if (!next) return running;
     configure_logging(next->settings->log);
+    std::string error;
+    auto tls = build_tls(*next->settings, error);
+    if (tls) {
+        running_tls = std::move(*tls);
+        if (next->settings->tls.address) {
+            spdlog::info("reload: {} TLS certificate(s) loaded", next->settings->tls.certificates.size());
+        }
+    } else {
+        // The loader read the same files a moment ago; one changed again since.
+        spdlog::error("reload: {}; the TLS certificates in use stay", error);
+    }
+    if (next->settings->upstream_tls.verify != running->upstream_tls.verify) warn_about_unchecked_backends(*next->settings);
     for (auto& thread : threads) {
-        asio::post(thread->io, [&loop = *thread->loop, next = *next] { loop.apply(next.settings, next.endpoints); });
+        asio::post(thread->io, [&loop = *thread->loop, next = *next, tls = running_tls] {
+            loop.apply(next.settings, next.endpoints, tls);
+        });
     }
     spdlog::info("config reloaded from {}: {} backend(s), {} route(s)", config_path, next->settings->backends.size(),
                  next->settings->routes.size());
@@ -114,14 +160,14 @@ std::shared_ptr<const config> reload(loop_threads& threads, std::shared_ptr<cons
 }
 
 net::awaitable<void> handle_signals(asio::signal_set& signals, loop_threads& threads,
-                                    std::shared_ptr<const config> running, std::string config_path) {
+                                    std::shared_ptr<const config> running, std::string config_path, loop_tls tls) {
     for (;;) {
         auto [ec, number] = co_await signals.async_wait(nothrow);
         if (ec) co_return;
         if (number == SIGHUP) {
             spdlog::info("SIGHUP received: reloading {}", config_path);
             notify_reloading();
-            running = reload(threads, running, config_path);
+            running = reload(threads, running, config_path, tls);
             notify_ready();
             continue;
         }
@@ -149,9 +195,10 @@ boost::system::error_code open_listener(net::acceptor& acceptor, const tcp::endp
     return ec;
 }
 
-// Every loop's listener, with its sessions and background work; false (logged) when one
-// cannot listen.
-bool start_loops(loop_threads& threads, const config& settings, const tcp::endpoint& listen_at) {
+// Every loop's listeners (the TLS one too when `tls_at` is set), with its sessions and
+// background work; false (logged) when one cannot listen.
+bool start_loops(loop_threads& threads, const config& settings, const tcp::endpoint& listen_at,
+                 const std::optional<tcp::endpoint>& tls_at) {
     for (auto& thread : threads) {
         auto& acceptor = thread->acceptor.emplace(thread->io);
         if (const auto ec = open_listener(acceptor, listen_at, settings.threads > 1)) {
@@ -164,6 +211,19 @@ bool start_loops(loop_threads& threads, const config& settings, const tcp::endpo
             asio::co_spawn(loop.io(), run_session(std::move(socket), loop), task_boundary{task_kind::session});
         };
         asio::co_spawn(thread->io, accept_connections(acceptor, "client", serve), task_boundary{task_kind::background});
+        if (tls_at) {
+            auto& tls_acceptor = thread->tls_acceptor.emplace(thread->io);
+            if (const auto ec = open_listener(tls_acceptor, *tls_at, settings.threads > 1)) {
+                spdlog::error("cannot listen on {} (tls.listen): {}", settings.tls.listen, ec.message());
+                return false;
+            }
+            const auto serve_tls = [&loop = *thread->loop](net::socket socket) {
+                if (!loop.admit_connection()) return;
+                asio::co_spawn(loop.io(), run_session(std::move(socket), loop, true), task_boundary{task_kind::session});
+            };
+            asio::co_spawn(thread->io, accept_connections(tls_acceptor, "TLS client", serve_tls),
+                           task_boundary{task_kind::background});
+        }
         asio::co_spawn(thread->io, sweep_pools(*thread->loop), task_boundary{task_kind::background});
         thread->loop->start();
     }
@@ -199,6 +259,20 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
         spdlog::error("cannot listen on {}: {}", settings->listen, error);
         return 1;
     }
+    std::optional<tcp::endpoint> tls_at;
+    if (settings->tls.address) {
+        tls_at = resolve(settings->tls.address->host, settings->tls.address->port, error);
+        if (!tls_at) {
+            spdlog::error("cannot listen on {} (tls.listen): {}", settings->tls.listen, error);
+            return 1;
+        }
+    }
+    auto tls = build_tls(*settings, error);
+    if (!tls) {
+        spdlog::error("{}: {}", config_path, error);
+        return 1;
+    }
+    warn_about_unchecked_backends(*settings);
     std::optional<tcp::endpoint> admin_at;
     if (settings->admin.address) {
         admin_at = resolve(settings->admin.address->host, settings->admin.address->port, error);
@@ -215,18 +289,19 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
     loop_threads threads;
     for (std::uint64_t i = 0; i < settings->threads; ++i) {
         auto& thread = threads.emplace_back(std::make_unique<loop_thread>());
-        thread->loop = std::make_unique<event_loop>(thread->io, settings, *endpoints, registry, connections);
+        thread->loop = std::make_unique<event_loop>(thread->io, settings, *endpoints, registry, connections, *tls);
     }
     // Registered before anything listens, so that an early SIGTERM drains rather than kills.
     asio::signal_set signals(threads.front()->io, SIGTERM, SIGINT, SIGHUP);
-    asio::co_spawn(threads.front()->io, handle_signals(signals, threads, settings, config_path),
+    asio::co_spawn(threads.front()->io, handle_signals(signals, threads, settings, config_path, *tls),
                    task_boundary{task_kind::background});
-    if (!start_loops(threads, *settings, *listen_at)) return 1;
+    if (!start_loops(threads, *settings, *listen_at, tls_at)) return 1;
     std::optional<net::acceptor> admin;
     if (admin_at && !start_admin(threads, admin, *settings, *admin_at)) return 1;
 
-    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}", settings->listen,
+    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}{}", settings->listen,
                  settings->threads, settings->backends.size(), settings->routes.size(),
+                 tls_at ? ", TLS on " + settings->tls.listen : std::string(),
                  admin_at ? ", admin on " + settings->admin.listen : std::string());
     asio::co_spawn(threads.front()->io, run_watchdog(), task_boundary{task_kind::background});
     notify_ready();

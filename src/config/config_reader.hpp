@@ -39,6 +39,7 @@ inline constexpr std::array store_error_policies{"memory"sv, "allow"sv, "deny"sv
 inline constexpr std::array encoded_slash_policies{"reject"sv, "keep"sv};
 // One name per limit algorithm (src/limit/algorithms.cpp has them all).
 inline constexpr std::array limit_algorithm_names{"fixed_window"sv, "sliding_window"sv, "gcra"sv};
+inline constexpr std::array tls_versions{"1.2"sv, "1.3"sv};
 inline constexpr std::array http_methods{"GET"sv,   "HEAD"sv,    "POST"sv,  "PUT"sv,    "DELETE"sv,
                                   "PATCH"sv, "OPTIONS"sv, "TRACE"sv, "CONNECT"sv};
 
@@ -148,6 +149,15 @@ private:
                         std::set<std::string>& names);
     void check_bursts(const config& out);
     void read_redis(const YAML::Node& node, const std::string& path, redis_config& out);
+    void read_tls(const YAML::Node& node, const std::string& path, tls_config& out);
+    void read_certificates(const YAML::Node& node, const std::string& path,
+                           std::vector<tls_certificate_config>& out);
+    void read_upstream_tls(const YAML::Node& node, const std::string& path, upstream_tls_config& out);
+    // A certificate and key pair is read once here, so that a missing, unreadable or mismatched
+    // file is reported where it is named.
+    void check_certificate_pair(const std::string& path, const std::string& cert, const YAML::Mark& cert_mark,
+                                const std::string& key, const YAML::Mark& key_mark);
+    void check_ca_file(const std::string& path, const std::string& file, const YAML::Mark& mark);
     void check_listeners_differ(const config& out);
 
     std::string file_;
@@ -171,6 +181,7 @@ private:
     std::vector<written_name> rule_names_;
     std::vector<written_name> route_names_;
     void check_key_collisions(const config& out);
+    YAML::Mark tls_listen_mark_;    // where tls.listen was written, for the same check
     std::vector<std::string>* listed_ = nullptr;  // listing mode: the keys found so far
 };
 

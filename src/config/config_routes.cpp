@@ -40,36 +40,39 @@ void config_reader::read_backends(const YAML::Node& node, const std::string& pat
     out = std::move(backends);
 }
 
-// http://host[:port][/] only; the URL is rewritten in one canonical form (lower-case host, no
-// default port, no trailing slash) so that one backend written two ways is still one backend.
+// http:// or https://host[:port][/] only; the URL is rewritten in one canonical form (lower-case
+// host, no default port, no trailing slash) so that one backend written two ways is still one
+// backend. http and https to one host:port are two backends.
 std::optional<backend_config> config_reader::read_backend_url(const YAML::Node& node,
                                                               const std::string& path) {
-    auto text = read_scalar(node, path, "a URL (http://host:port)");
+    auto text = read_scalar(node, path, "a URL (http://host:port or https://host:port)");
     if (!text) return std::nullopt;
     auto problem = [&](std::string_view why) {
         fail(node, path, quoted(*text) + ": " + std::string{why});
         return std::nullopt;
     };
     auto parsed = boost::urls::parse_uri(*text);
-    if (!parsed) return problem("not a URL (use http://host:port)");
+    if (!parsed) return problem("not a URL (use http://host:port or https://host:port)");
     const auto& url = *parsed;
-    if (url.scheme_id() != boost::urls::scheme::http) return problem("the scheme must be http");
+    const bool tls = url.scheme_id() == boost::urls::scheme::https;
+    if (url.scheme_id() != boost::urls::scheme::http && !tls) return problem("the scheme must be http or https");
     if (url.has_userinfo()) return problem("user info is not allowed");
     if (!url.has_authority() || url.encoded_host().empty()) return problem("a host is required");
     if (url.has_query() || url.has_fragment()) return problem("a query or fragment is not allowed");
     if (!url.encoded_path().empty() && url.encoded_path() != "/") return problem("a path is not allowed");
 
-    std::string port = url.has_port() ? std::string{url.port()} : "80";
+    const std::uint16_t default_port = tls ? 443 : 80;
+    std::string port = url.has_port() ? std::string{url.port()} : std::to_string(default_port);
     // parse_host_port holds the one definition of a valid host and port; reuse it.
     auto address = parse_host_port(to_lower(url.encoded_host()) + ":" + port);
     if (!address) {
         if (!parse_host_port("localhost:" + port)) return problem("the port must be 1-65535");
         return problem("invalid host");
     }
-    backend_config backend{.url = "", .host = address->host, .port = address->port};
+    backend_config backend{.url = "", .host = address->host, .port = address->port, .tls = tls};
     bool bracketed = url.host_type() == boost::urls::host_type::ipv6;
-    backend.url = "http://" + (bracketed ? "[" + backend.host + "]" : backend.host);
-    if (backend.port != 80) backend.url += ":" + std::to_string(backend.port);
+    backend.url = std::string(tls ? "https://" : "http://") + (bracketed ? "[" + backend.host + "]" : backend.host);
+    if (backend.port != default_port) backend.url += ":" + std::to_string(backend.port);
     return backend;
 }
 

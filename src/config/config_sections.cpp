@@ -21,6 +21,9 @@ void config_reader::read_document(const YAML::Node& root, config& out) {
         {"rate_limit", [&](auto& v, auto& p) { read_rate_limit(v, p, out.rate_limit); }},
         {"routes", [&](auto& v, auto& p) { read_routes(v, p, out.routes); }},
         {"redis", [&](auto& v, auto& p) { read_redis(v, p, out.redis); }},
+        {"tls", [&](auto& v, auto& p) { read_tls(v, p, out.tls); }},
+        {"upstream_tls", [&](auto& v, auto& p) { read_upstream_tls(v, p, out.upstream_tls); }},
+        {"tunnel_idle_timeout", [&](auto& v, auto& p) { read_duration(v, p, out.tunnel_idle_timeout); }},
     };
     if (read_mapping(root, "", fields)) {
         check_listeners_differ(out);
@@ -56,15 +59,20 @@ void config_reader::read_admin(const YAML::Node& node, const std::string& path, 
 
 // Two listeners on one port fail at bind time; saying so in --check-config is friendlier.
 void config_reader::check_listeners_differ(const config& out) {
-    if (!out.admin.address || out.admin.address->port != out.listen_address.port) return;
-    auto is_wildcard = [](const std::string& host) {
-        return host.empty() || host == "0.0.0.0" || host == "::";
+    auto overlap = [](const host_port& a, const host_port& b) {
+        auto is_wildcard = [](const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; };
+        return a.port == b.port && (a.host == b.host || is_wildcard(a.host) || is_wildcard(b.host));
     };
-    const auto& admin_host = out.admin.address->host;
-    if (admin_host == out.listen_address.host || is_wildcard(admin_host) ||
-        is_wildcard(out.listen_address.host)) {
+    if (out.admin.address && overlap(*out.admin.address, out.listen_address)) {
         fail(admin_listen_mark_,
              "admin.listen: " + quoted(out.admin.listen) + " overlaps listen " + quoted(out.listen));
+    }
+    if (!out.tls.address) return;
+    if (overlap(*out.tls.address, out.listen_address)) {
+        fail(tls_listen_mark_, "tls.listen: " + quoted(out.tls.listen) + " overlaps listen " + quoted(out.listen));
+    } else if (out.admin.address && overlap(*out.tls.address, *out.admin.address)) {
+        fail(tls_listen_mark_,
+             "tls.listen: " + quoted(out.tls.listen) + " overlaps admin.listen " + quoted(out.admin.listen));
     }
 }
 

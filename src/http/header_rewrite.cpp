@@ -36,7 +36,7 @@ std::string joined_values(const header_fields& fields, std::string_view name) {
 
 }  // namespace
 
-void remove_hop_by_hop(header_fields& fields) {
+void remove_hop_by_hop(header_fields& fields, upgrade_offer* offer) {
     // One pass by field code (no name lookups); the names a Connection header lists are
     // collected on the way and erased afterwards, which is rare enough to allocate for.
     std::vector<std::string> named;
@@ -51,15 +51,39 @@ void remove_hop_by_hop(header_fields& fields) {
             while (!rest.empty()) {
                 const auto comma = rest.find(',');
                 const std::string_view token = trim_ows(rest.substr(0, comma));
+                if (offer != nullptr && beast::iequals(token, "upgrade")) offer->connection_upgrade = true;
                 if (!token.empty() && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "close")) {
                     named.emplace_back(token);
                 }
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
+        } else if (code == http::field::upgrade && offer != nullptr) {
+            const std::string_view value = trim_ows(it->value());
+            if (!value.empty()) {
+                if (!offer->protocols.empty()) offer->protocols += ", ";
+                offer->protocols += value;
+            }
         }
         it = fields.erase(it);
     }
     for (const auto& name : named) fields.erase(name);
+}
+
+std::string tunnel_protocols(const upgrade_offer& offer) {
+    std::string kept;
+    if (!offer.connection_upgrade) return kept;
+    std::string_view rest = offer.protocols;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string_view token = trim_ows(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        // A protocol is name[/version]; h2c in any version is HTTP/2, which we do not speak.
+        const std::string_view name = token.substr(0, token.find('/'));
+        if (token.empty() || beast::iequals(trim_ows(name), "h2c")) continue;
+        if (!kept.empty()) kept += ", ";
+        kept += token;
+    }
+    return kept;
 }
 
 std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::string_view peer_ip) {
@@ -71,15 +95,27 @@ std::string forwarded_for(std::string_view incoming, bool peer_trusted, std::str
     return value;
 }
 
-bool rewrite_request_headers(header_fields& fields, const forwarding_info& info) {
-    remove_hop_by_hop(fields);
+bool rewrite_request_headers(header_fields& fields, const forwarding_info& info, std::string* upgrade) {
+    upgrade_offer offer;
+    remove_hop_by_hop(fields, upgrade != nullptr ? &offer : nullptr);
+    if (upgrade != nullptr && offer.connection_upgrade) {
+        *upgrade = tunnel_protocols(offer);
+        if (!upgrade->empty()) {
+            fields.set(http::field::connection, "upgrade");
+            fields.set(http::field::upgrade, *upgrade);
+        }
+    } else if (upgrade != nullptr && !upgrade->empty()) {
+        upgrade->clear();
+    }
     const std::string incoming_for = info.peer_trusted ? joined_values(fields, "X-Forwarded-For") : std::string{};
     std::string forwarded = forwarded_for(incoming_for, info.peer_trusted, info.peer_ip);
     if (forwarded.size() > max_field_bytes) return false;
     fields.set("X-Forwarded-For", std::move(forwarded));
 
     // Only a trusted proxy may tell us the original scheme and host; anyone else gets ours.
-    if (!info.peer_trusted || fields.count("X-Forwarded-Proto") == 0) fields.set("X-Forwarded-Proto", "http");
+    if (!info.peer_trusted || fields.count("X-Forwarded-Proto") == 0) {
+        fields.set("X-Forwarded-Proto", info.secure ? "https" : "http");
+    }
     if (!info.peer_trusted || fields.count("X-Forwarded-Host") == 0) {
         const auto host = fields.find(http::field::host);
         if (host != fields.end()) {
@@ -94,6 +130,14 @@ bool rewrite_request_headers(header_fields& fields, const forwarding_info& info)
 
 void rewrite_response_headers(header_fields& fields, std::string_view request_id) {
     remove_hop_by_hop(fields);
+    fields.set("X-Request-Id", request_id);
+}
+
+void rewrite_switching_headers(header_fields& fields, std::string_view request_id) {
+    upgrade_offer offer;
+    remove_hop_by_hop(fields, &offer);
+    fields.set(http::field::connection, "upgrade");
+    if (!offer.protocols.empty()) fields.set(http::field::upgrade, offer.protocols);
     fields.set("X-Request-Id", request_id);
 }
 

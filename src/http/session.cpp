@@ -81,7 +81,7 @@ net::awaitable<head_result> read_request_head(client_connection& client, request
         case head_verdict::target_too_long: co_return head_result{false, gateway_error::uri_too_long};
         case head_verdict::need_more: break;
         }
-        client.stream.expires_at(deadline, timed_socket::on_expiry::cancel);
+        client.stream.expires_at(deadline, timed_stream::on_expiry::cancel);
         const auto ec = client.stream.outcome(co_await read_more(client.stream, client.buffer));
         if (ec == beast::error::timeout) co_return head_result{false, gateway_error::header_timeout};
         if (ec) co_return head_result{false, std::nullopt};
@@ -108,7 +108,7 @@ net::awaitable<bool> await_next_request(client_connection& client, event_loop& l
     loop.enter_idle(idle);
     // The header deadline cancels the read instead of closing, so the client can be told 408.
     if (header_deadline) {
-        client.stream.expires_at(*header_deadline, timed_socket::on_expiry::cancel);
+        client.stream.expires_at(*header_deadline, timed_stream::on_expiry::cancel);
     } else {
         client.stream.expires_after(settings.client.idle_timeout);
     }
@@ -128,18 +128,42 @@ net::awaitable<bool> await_next_request(client_connection& client, event_loop& l
 }
 
 // Half-close and read briefly what the client still sends, so that our last answer is not
-// destroyed by a reset caused by unread data.
+// destroyed by a reset caused by unread data. Over TLS a close_notify goes first (without
+// waiting for the client's), and what is still read is dropped undecrypted.
 net::awaitable<void> linger_close(client_connection& client) {
+    if (client.stream.secure()) tls::send_close_notify(client.stream.ssl());
     beast::error_code ec;
     client.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
     client.stream.expires_after(linger_time);
     std::array<char, 4096> sink{};
     for (int reads = 0; reads < 64; ++reads) {
-        auto [read_ec, n] = co_await client.stream.async_read_some(asio::buffer(sink), nothrow);
+        auto [read_ec, n] = co_await client.stream.timed().async_read_some(asio::buffer(sink), nothrow);
         if (read_ec) break;
     }
     client.stream.socket().close(ec);
+}
+
+// The TLS handshake of a connection to the TLS listener, within `deadline` (header_timeout
+// from accept). A failure ends this connection only: closed without an answer, counted.
+net::awaitable<bool> accept_tls(client_connection& client, event_loop& loop, const tls::server_contexts& certificates,
+                                steady_clock::time_point deadline) {
+    auto ssl = certificates.new_session();
+    if (!ssl) {
+        loop.count_handshake(false);
+        co_return false;
+    }
+    client.stream.start_tls(std::move(ssl));
+    client.stream.expires_at(deadline);
+    auto [handshake_ec, unused] = co_await client.stream.async_handshake(nothrow);
+    const auto ec = client.stream.outcome(handshake_ec);
+    loop.count_handshake(!ec);
+    if (ec) {
+        spdlog::debug("TLS handshake with {} failed: {}", client.peer_ip, ec.message());
+        co_return false;
+    }
+    client.secure = true;
+    co_return true;
 }
 
 }  // namespace
@@ -149,7 +173,7 @@ net::awaitable<void> linger_close(client_connection& client) {
 // positive), so the warning is silenced here only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-net::awaitable<void> run_session(net::socket socket, event_loop& loop) {
+net::awaitable<void> run_session(net::socket socket, event_loop& loop, bool secure) {
     // The max_connections slot goes back however the session ends, an exception included.
     struct connection_slot {
         event_loop& loop;
@@ -161,8 +185,17 @@ net::awaitable<void> run_session(net::socket socket, event_loop& loop) {
     client_connection client(std::move(socket));
     client.peer_ip = peer_text(remote);
     client.peer_address = parse_ip_address(client.peer_ip).value_or(ip_address{});
-    const auto accepted_at = steady_clock::now();
-    idle_session idle_entry(client.stream);
+    auto accepted_at = steady_clock::now();
+    idle_session idle_entry(client.stream.timed());
+    // Kept while the connection lives: a reload gives new handshakes a new set, not this one.
+    std::shared_ptr<const tls::server_contexts> certificates;
+    if (secure) {
+        certificates = loop.tls_listener();
+        const auto handshake_deadline = accepted_at + loop.settings()->client.header_timeout;
+        if (!certificates || !co_await accept_tls(client, loop, *certificates, handshake_deadline)) co_return;
+        // The first request's header clock starts once the handshake is done.
+        accepted_at = steady_clock::now();
+    }
 
     for (bool first = true; !loop.draining() || first; first = false) {
         const std::shared_ptr<const config> settings = loop.settings();

@@ -6,6 +6,7 @@
 #include "gatewayd/http/local_reply.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/core/flat_static_buffer.hpp>
 #include <spdlog/spdlog.h>
@@ -26,10 +27,12 @@ using boost::system::error_code;
 constexpr std::size_t upstream_header_limit = block_pool::block_size - 4096;
 constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
 
-// A reset or an orderly close before any byte: what a backend's idle-timeout race looks like.
+// A reset or an orderly close before any byte: what a backend's idle-timeout race looks like
+// (over TLS also a close without close_notify).
 bool looks_stale(const error_code& ec) {
     return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe || ec == http::error::partial_message;
+           ec == asio::error::broken_pipe || ec == http::error::partial_message ||
+           ec == asio::ssl::error::stream_truncated;
 }
 
 // Shared by the two halves of an exchange whose request has a body.
@@ -49,7 +52,7 @@ net::awaitable<relay_errors> upload_body(request_context& context, pending_head 
                                          std::span<char> chunk, duplex_state& state) {
     auto& client = context.client;
     auto& body = context.facts.body;
-    timed_socket& upstream = client.upstream;
+    timed_stream& upstream = client.upstream;
     body_read = true;
     // A read error is the client's, a write error the backend's.
     const auto errors = co_await relay_body(client.stream, client.buffer, body, upstream, head, body.is_chunked(),
@@ -76,7 +79,7 @@ net::awaitable<relay_errors> upload_body(request_context& context, pending_head 
 
 // Reads a response head into `parser` under the deadline already set on `upstream`; `came`
 // says whether any byte of it arrived (a reused connection that fails before one is stale).
-net::awaitable<error_code> read_response_head(timed_socket& upstream, beast::flat_static_buffer_base& buffer,
+net::awaitable<error_code> read_response_head(timed_stream& upstream, beast::flat_static_buffer_base& buffer,
                                               response_parser& parser, bool& came) {
     for (;;) {
         error_code ec;
@@ -149,12 +152,34 @@ net::awaitable<bool> receive_response_head(request_context& context, beast::flat
         const unsigned status = reader->get().result_int();
         // The parser takes any three digits; RFC 9110 status codes are 100-599. Anything else
         // (and an upgrade we did not ask for) is a broken response: 502, connection dropped.
-        if (status < 100 || status > 599 || status == 101) {
+        const bool switching = status == 101 && !context.facts.upgrade.empty();
+        if (status < 100 || status > 599 || (status == 101 && !switching)) {
             result.stage = exchange_stage::before_response;
             co_return false;
         }
-        if (status >= 200) co_return true;
+        if (status >= 200 || switching) co_return true;
     }
+}
+
+// The backend agreed to switch protocols: its 101 goes to the client with whatever bytes of the
+// new protocol came with it, and the connection becomes a tunnel (run by the proxy once the
+// breaker has counted the 101 as a success).
+net::awaitable<exchange_result> relay_switch(request_context& context, response_message& response,
+                                             beast::flat_static_buffer_base& upstream_buffer, std::span<char> chunk) {
+    auto& client = context.client;
+    const auto& facts = context.facts;
+    exchange_result result;
+    result.status = 101;
+    rewrite_switching_headers(response, facts.id());
+    if (facts.rate) set_rate_limit_headers(response, *facts.rate, {facts.rate_headers, facts.rate_policy}, false);
+    response.version(11);
+    std::string overflow;
+    const pending_head head = place_head(response.base(), chunk, overflow);
+    const std::array<asio::const_buffer, 2> pieces{asio::buffer(head.bytes), upstream_buffer.data()};
+    client.stream.expires_after(context.settings.client.body_timeout);
+    auto [ec, n] = co_await asio::async_write(client.stream, pieces, nothrow);
+    result.tunnel = !ec;
+    co_return result;
 }
 
 // Reads the backend's response and relays it to the client. With `duplex` the request body is
@@ -182,6 +207,7 @@ net::awaitable<exchange_result> relay_response(request_context& context, bool re
 
     auto& response = reader->get();
     result.status = response.result_int();
+    if (result.status == 101) co_return co_await relay_switch(context, response, upstream_buffer, chunk);
     bool backend_keep_alive = reader->keep_alive();
     rewrite_response_headers(response, facts.id());
     if (facts.rate) set_rate_limit_headers(response, *facts.rate, {facts.rate_headers, facts.rate_policy}, false);

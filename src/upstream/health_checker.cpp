@@ -21,16 +21,23 @@ namespace {
 using net::nothrow;
 
 // One probe on its own connection, under one deadline: good when a 2xx or 3xx status line
-// comes back within `timeout`.
-net::awaitable<bool> probe(const backend& target, std::string request, duration timeout) {
-    net::tcp_stream stream(co_await asio::this_coro::executor);
+// comes back within `timeout`. An https backend is probed over TLS as requests reach it (SNI,
+// the certificate checked), so a certificate that stops verifying keeps it down.
+net::awaitable<bool> probe(backend& target, std::shared_ptr<const tls::client_context> tls, std::string request,
+                           duration timeout) {
+    timed_stream stream(co_await asio::this_coro::executor);
     stream.expires_after(timeout);
-    if (auto [ec] = co_await stream.async_connect(target.endpoint, nothrow); ec) co_return false;
+    if (auto [ec] = co_await stream.socket().async_connect(target.endpoint, nothrow); ec) co_return false;
+    if (target.settings.tls) {
+        auto ssl = tls ? tls->new_session(target.settings.host, target.tls_session) : tls::ssl_ptr{};
+        if (!ssl) co_return false;
+        stream.start_tls(std::move(ssl));
+        if (auto [ec, n] = co_await stream.async_handshake(nothrow); ec) co_return false;
+    }
     if (auto [ec, n] = co_await asio::async_write(stream, asio::buffer(request), nothrow); ec) co_return false;
     std::string reply;
     auto [ec, line_end] = co_await asio::async_read_until(stream, asio::dynamic_buffer(reply, 1024), "\r\n", nothrow);
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream.close();
     if (ec) co_return false;
     const auto status = parse_status_line(std::string_view(reply).substr(0, line_end));
     co_return status && *status >= 200 && *status < 400;
@@ -58,7 +65,7 @@ net::awaitable<void> run_health_checks(event_loop& loop, std::shared_ptr<backend
         const std::string request = "GET " + checks.path + " HTTP/1.1\r\nHost: " + target->settings.host + ":" +
                                     std::to_string(target->settings.port) +
                                     "\r\nUser-Agent: gatewayd-health-check\r\nConnection: close\r\n\r\n";
-        const bool good = co_await probe(*target, request, checks.timeout);
+        const bool good = co_await probe(*target, loop.upstream_tls(), request, checks.timeout);
         if (target->state->record_probe(good)) {
             if (target->state->healthy()) {
                 spdlog::info("backend {} is up: {} good health check(s) in a row", target->settings.url,

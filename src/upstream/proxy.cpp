@@ -3,6 +3,7 @@
 #include "gatewayd/app/event_loop.hpp"
 #include "gatewayd/chain/chain.hpp"
 #include "gatewayd/upstream/exchange.hpp"
+#include "gatewayd/upstream/tunnel.hpp"
 
 #include <boost/container/small_vector.hpp>
 #include <spdlog/spdlog.h>
@@ -20,11 +21,8 @@ using tried_backends = boost::container::small_vector<std::size_t, 4>;
 
 // A connection that is not handed back to the pool is closed, however the try ends.
 struct close_unless_pooled {
-    timed_socket& stream;
-    ~close_unless_pooled() {
-        boost::system::error_code ignored;
-        stream.socket().close(ignored);
-    }
+    timed_stream& stream;
+    ~close_unless_pooled() { stream.close(); }
 };
 
 std::uint64_t retry_after_for(const backend_pool& pool, const config& settings) {
@@ -62,6 +60,30 @@ net::awaitable<request_outcome> client_gone(request_context& context, const exch
     co_return request_outcome{499, target.settings.url, false};
 }
 
+// A new connection to `target`, with TLS for an https backend: both steps get
+// upstream.connect_timeout. A certificate that does not verify fails like a refused connect.
+net::awaitable<boost::system::error_code> connect_backend(request_context& context, backend& target, std::string& why) {
+    timed_stream& upstream = context.client.upstream;
+    const auto timeout = context.settings.upstream.connect_timeout;
+    auto ec = co_await connect_upstream(upstream, target.endpoint, timeout);
+    if (ec) {
+        why = ec == boost::beast::error::timeout ? "connect timeout" : "connect refused";
+        co_return ec;
+    }
+    if (!target.settings.tls) co_return ec;
+    const auto& tls = context.loop.upstream_tls();
+    if (!tls) {
+        why = "TLS toward backends is not set up";
+        co_return boost::asio::error::operation_not_supported;
+    }
+    ec = co_await start_upstream_tls(upstream, *tls, target, timeout);
+    if (ec) {
+        why = ec == boost::beast::error::timeout ? std::string("TLS handshake timeout")
+                                                  : "TLS handshake failed: " + tls::describe_handshake_failure(upstream.ssl(), ec);
+    }
+    co_return ec;
+}
+
 // How one backend's turn ended: the request was answered (or given up) with `outcome`, or it
 // may go on to another backend, with the error owed if none takes it.
 struct backend_turn {
@@ -75,23 +97,21 @@ struct backend_turn {
 net::awaitable<backend_turn> try_backend(request_context& context, backend& target, backend_ticket& ticket,
                                          std::span<char> chunk, bool& body_read) {
     auto& loop = context.loop;
-    const auto& settings = context.settings;
-    timed_socket& upstream = context.client.upstream;
+    timed_stream& upstream = context.client.upstream;
     for (bool fresh_only = false;;) {
         const close_unless_pooled closer{upstream};
         bool reused = false;
         if (!fresh_only) {
-            if (auto pooled = loop.pool().acquire(target, steady_clock::now())) {
-                upstream.socket() = std::move(*pooled);
-                reused = true;
-            }
+            reused = loop.pool().acquire(target, steady_clock::now(), upstream);
         }
         if (!reused) {
-            if (const auto ec = co_await connect_upstream(upstream, target.endpoint, settings.upstream.connect_timeout)) {
+            std::string why;
+            const auto ec = co_await connect_backend(context, target, why);
+            if (ec) {
                 const bool timed_out = ec == boost::beast::error::timeout;
                 report(target, ticket, breaker_outcome::failure);
-                loop.mark_down(target, timed_out ? "connect timeout" : "connect refused");
-                spdlog::debug("connect to {} failed: {}", target.settings.url, ec.message());
+                loop.mark_down(target, why);
+                spdlog::debug("connect to {} failed: {}", target.settings.url, why);
                 const auto next = after_failed_try({.connect_failed = true}, fresh_only, body_read);
                 co_return backend_turn{std::nullopt, timed_out ? gateway_error::gateway_timeout : gateway_error::bad_gateway,
                                        next == next_try::other_backend};
@@ -101,10 +121,12 @@ net::awaitable<backend_turn> try_backend(request_context& context, backend& targ
         body_read = body_read || result.body_read;
         if (result.upstream_reusable && !target.retired) {
             upstream.expires_never();
-            loop.pool().release(target, std::move(upstream.socket()), steady_clock::now());
+            loop.pool().release(target, upstream, steady_clock::now());
         }
         if (result.stage == exchange_stage::completed) {
             report(target, ticket, breaker_outcome_of(result.stage, result.status));
+            // A 101 counted as a success; the tunnel may last hours and does not hold the breaker.
+            if (result.tunnel) co_await run_tunnel(context);
             co_return backend_turn{request_outcome{result.status, target.settings.url, result.client_keep_alive}};
         }
         if (result.stage == exchange_stage::client_gone) {

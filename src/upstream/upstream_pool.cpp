@@ -1,5 +1,6 @@
 #include "gatewayd/upstream/upstream_pool.hpp"
 
+#include <openssl/ssl.h>
 
 #include <algorithm>
 
@@ -13,43 +14,49 @@ namespace beast = boost::beast;
 
 namespace {
 
-// An idle connection must have nothing to read: data or EOF means the backend closed or broke it.
-bool still_open(net::socket& socket) {
+// An idle connection must have nothing to read: data or EOF means the backend closed or broke it
+// (for TLS, bytes already taken into the session's buffer count too).
+bool still_open(idle_connection& connection) {
+    if (!connection.socket.is_open() || (connection.ssl && SSL_has_pending(connection.ssl.get()) == 1)) return false;
     char byte = 0;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(connection.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void close_connection(idle_connection& connection) {
+    if (connection.ssl && connection.socket.is_open()) tls::send_close_notify(connection.ssl.get());
+    connection.ssl.reset();
+    beast::error_code ignored;
+    connection.socket.close(ignored);
 }
 
 }  // namespace
 
-std::optional<net::socket> upstream_pool::acquire(backend& target, steady_clock::time_point now) {
+bool upstream_pool::acquire(backend& target, steady_clock::time_point now, timed_stream& into) {
     while (!target.idle.empty()) {
-        idle_connection candidate = std::move(target.idle.back());
-        target.idle.pop_back();
-        if (now - candidate.idle_since < idle_timeout_ && candidate.socket.is_open() &&
-            still_open(candidate.socket)) {
-            return std::move(candidate.socket);
+        idle_connection& candidate = target.idle.back();
+        const bool usable = now - candidate.idle_since < idle_timeout_ && still_open(candidate);
+        if (usable) {
+            into.adopt(candidate.socket, candidate.ssl);
+        } else {
+            close_connection(candidate);
         }
-        beast::error_code ignored;
-        candidate.socket.close(ignored);
+        target.idle.pop_back();
+        if (usable) return true;
     }
-    return std::nullopt;
+    return false;
 }
 
-void upstream_pool::release(backend& target, net::socket socket, steady_clock::time_point now) {
+void upstream_pool::release(backend& target, timed_stream& from, steady_clock::time_point now) {
     if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
-        beast::error_code ignored;
-        socket.close(ignored);
+        from.close();
         return;
     }
-    target.idle.push_back(idle_connection{std::move(socket), now});
+    target.idle.emplace_back(std::move(from.socket()), from.release_tls(), now);
 }
 
 void upstream_pool::clear(backend& target) {
-    for (auto& connection : target.idle) {
-        beast::error_code ignored;
-        connection.socket.close(ignored);
-    }
+    for (auto& idle : target.idle) close_connection(idle);
     target.idle.clear();
 }
 
@@ -57,15 +64,13 @@ void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
     // Oldest first: stop at the first one still young enough.
     const auto young = std::find_if(target.idle.begin(), target.idle.end(),
                                     [&](const idle_connection& c) { return now - c.idle_since < idle_timeout_; });
-    for (auto it = target.idle.begin(); it != young; ++it) {
-        beast::error_code ignored;
-        it->socket.close(ignored);
-    }
+    for (auto it = target.idle.begin(); it != young; ++it) close_connection(*it);
     target.idle.erase(target.idle.begin(), young);
 }
 
-net::awaitable<beast::error_code> connect_upstream(timed_socket& stream, asio::ip::tcp::endpoint endpoint,
+net::awaitable<beast::error_code> connect_upstream(timed_stream& stream, asio::ip::tcp::endpoint endpoint,
                                                    duration timeout) {
+    stream.close();
     stream.expires_after(timeout);
     auto [connect_ec] = co_await stream.socket().async_connect(endpoint, net::nothrow);
     const auto ec = stream.outcome(connect_ec);
@@ -74,6 +79,16 @@ net::awaitable<beast::error_code> connect_upstream(timed_socket& stream, asio::i
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     }
     co_return ec;
+}
+
+net::awaitable<beast::error_code> start_upstream_tls(timed_stream& stream, const tls::client_context& context,
+                                                     backend& target, duration timeout) {
+    auto ssl = context.new_session(target.settings.host, target.tls_session);
+    if (!ssl) co_return asio::error::no_memory;
+    stream.start_tls(std::move(ssl));
+    stream.expires_after(timeout);
+    auto [handshake_ec, unused] = co_await stream.async_handshake(net::nothrow);
+    co_return stream.outcome(handshake_ec);
 }
 
 }  // namespace gw

@@ -177,6 +177,11 @@ TEST(AdminMetricsTest, MetricsMoveWithTraffic) {
     EXPECT_NE(metrics.body.find("gatewayd_request_duration_seconds_count 3\n"), std::string::npos);
     EXPECT_NE(metrics.body.find("gatewayd_backend_up{backend=\"" + backend.url() + "\"} 1\n"), std::string::npos);
     EXPECT_NE(metrics.body.find("gatewayd_active_connections "), std::string::npos) << metrics.body;
+    // TLS and tunnel families are there even with no TLS listener and no tunnel yet.
+    EXPECT_NE(metrics.body.find("gatewayd_tls_handshakes_total{result=\"ok\"} 0\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("gatewayd_tls_handshakes_total{result=\"failed\"} 0\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("gatewayd_tunnels_active 0\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("gatewayd_tunnels_total 0\n"), std::string::npos);
     EXPECT_NE(metrics.body.find("process_open_fds "), std::string::npos);
 }
 

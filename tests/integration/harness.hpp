@@ -31,3 +31,5 @@
 #include "harness/raw_tcp_server.hpp"
 #include "harness/redis_server.hpp"
 #include "harness/scripted_backend.hpp"
+#include "harness/test_pki.hpp"
+#include "harness/tls_client.hpp"

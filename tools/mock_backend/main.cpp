@@ -7,10 +7,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -20,6 +22,9 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
 
 #include <array>
 #include <charconv>
@@ -60,13 +65,14 @@ constexpr auto pattern = [] {
 // Owned by the one thread that runs the io_context; sessions reach it through a pointer.
 struct backend_state {
   mock_options options;
+  std::unique_ptr<asio::ssl::context> tls;  // set: every connection is HTTPS
   std::uint16_t port = 0;
   std::string port_text;
   std::uint64_t connections = 0;
   std::uint64_t counted_requests = 0;  // every request but /healthz, for --fail-ratio
 };
 
-enum class route_kind { plain, healthz, echo, sink, headers, status, delay, bytes, bad };
+enum class route_kind { plain, healthz, echo, sink, headers, status, delay, bytes, ws, bad };
 
 struct route {
   route_kind kind = route_kind::plain;
@@ -87,6 +93,7 @@ route classify_target(std::string_view target) {
   if (path == "/echo") return {route_kind::echo};
   if (path == "/sink") return {route_kind::sink};
   if (path == "/headers") return {route_kind::headers};
+  if (path == "/ws") return {route_kind::ws};
   struct numbered {
     std::string_view prefix;
     route_kind kind;
@@ -168,6 +175,36 @@ bool is_malformed_request(beast::error_code const& ec) {
          ec != http::error::partial_message && ec != http::error::need_buffer;
 }
 
+// A connection's stream, plain or HTTPS: Beast's algorithms see one type either way.
+class mock_stream {
+public:
+  using executor_type = beast::tcp_stream::executor_type;
+  using tls_stream = beast::ssl_stream<beast::tcp_stream&>;
+
+  explicit mock_stream(beast::tcp_stream s) : tcp_(std::move(s)) {}
+
+  executor_type get_executor() { return tcp_.get_executor(); }
+  void expires_after(std::chrono::milliseconds timeout) { tcp_.expires_after(timeout); }
+  tcp::socket& socket() { return tcp_.socket(); }
+  void start_tls(asio::ssl::context& context) { tls_ = std::make_unique<tls_stream>(tcp_, context); }
+  tls_stream* tls() { return tls_.get(); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(Buffers const& buffers, Token&& token) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+    return tcp_.async_read_some(buffers, std::forward<Token>(token));
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(Buffers const& buffers, Token&& token) {
+    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+    return tcp_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+private:
+  beast::tcp_stream tcp_;
+  std::unique_ptr<tls_stream> tls_;  // refers to tcp_: this object never moves once it is set
+};
+
 using fields_allocator = std::pmr::polymorphic_allocator<char>;
 using request_parser = http::request_parser<http::buffer_body, fields_allocator>;
 
@@ -181,7 +218,7 @@ struct connection {
     return chunk_storage.get();
   }
 
-  beast::tcp_stream stream;
+  mock_stream stream;
   std::uint64_t id;
   backend_state* state;
   beast::flat_buffer buffer;
@@ -337,6 +374,68 @@ asio::awaitable<bool> echo_body(connection& c, unsigned status, bool keep_alive)
   co_return !end_ec && keep_alive;
 }
 
+// The RFC 6455 answer to a Sec-WebSocket-Key: base64(SHA-1(key + the protocol's GUID)).
+std::string websocket_accept(std::string_view key) {
+  std::string input(key);
+  input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<unsigned char const*>(input.data()), input.size(), digest);
+  std::string out(beast::detail::base64::encoded_size(sizeof digest), '\0');
+  out.resize(beast::detail::base64::encode(out.data(), digest, sizeof digest));
+  return out;
+}
+
+// /ws: a 101 for a request that asks to switch (its first protocol), then every byte the client
+// sends comes back, until it closes or stays silent for --idle-timeout. Raw bytes: no WebSocket
+// framing, which is all a proxy sees anyway.
+asio::awaitable<bool> serve_upgrade(connection& c) {
+  auto const& req = c.parser->get();
+  std::string_view const connection_header = req[http::field::connection];
+  std::string_view protocols = req[http::field::upgrade];
+  bool asked = false;
+  for (std::size_t at = 0; at + 7 <= connection_header.size(); ++at) {
+    if (beast::iequals(connection_header.substr(at, 7), "upgrade")) asked = true;
+  }
+  if (!asked || protocols.empty() || !c.parser->is_done()) {
+    c.body.assign("upgrade required");
+    format_text(c, 11, 426, false, false, false);
+    co_await write_raw(c, c.response);
+    co_return false;
+  }
+  auto const protocol = protocols.substr(0, protocols.find(','));
+  auto& out = c.response;
+  out.assign("HTTP/1.1 101 Switching Protocols\r\nUpgrade: ").append(protocol);
+  out.append("\r\nConnection: Upgrade\r\nX-Backend-Port: ").append(c.state->port_text);
+  if (auto const key = req["Sec-WebSocket-Key"]; !key.empty()) {
+    out.append("\r\nSec-WebSocket-Accept: ").append(websocket_accept(key));
+  }
+  out.append("\r\n\r\n");
+  if (!co_await write_raw(c, out)) co_return false;
+  std::uint64_t echoed = 0;
+  // Bytes that came right behind the request head belong to the new protocol.
+  if (c.buffer.size() > 0) {
+    std::string early(static_cast<char const*>(c.buffer.data().data()), c.buffer.size());
+    c.buffer.consume(c.buffer.size());
+    if (!co_await write_raw(c, early)) co_return false;
+    echoed += early.size();
+  }
+  char* const chunk = c.chunk();
+  for (;;) {
+    c.stream.expires_after(c.state->options.idle_timeout);
+    auto [read_ec, got] = co_await c.stream.async_read_some(asio::buffer(chunk, chunk_size), use_tuple);
+    if (read_ec) break;
+    if (!co_await write_raw(c, std::string_view(chunk, got))) break;
+    echoed += got;
+  }
+  if (!c.state->options.quiet) {
+    std::string line = "tunnel port=" + c.state->port_text + " conn=" + std::to_string(c.id) +
+                       " echoed=" + std::to_string(echoed) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  co_return false;
+}
+
 asio::awaitable<void> answer_malformed(connection& c, beast::error_code ec) {
   c.body.assign("bad request: ").append(ec.message());
   format_text(c, 11, 400, false, false, false);
@@ -374,6 +473,7 @@ asio::awaitable<bool> serve_one(connection& c) {
   if (!parser.is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
     if (!co_await write_raw(c, "HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
   }
+  if (r.kind == route_kind::ws) co_return co_await serve_upgrade(c);
   if (r.kind == route_kind::echo && !fail && !head && status_allows_body(status)) {
     if (options.delay.count() > 0) co_await pause(options.delay);
     co_return co_await echo_body(c, status, keep_alive);
@@ -438,10 +538,39 @@ asio::awaitable<bool> serve_one(connection& c) {
   co_return !write_ec && keep_alive;
 }
 
+// HTTPS: the handshake first (logged with the name the client asked for and whether it
+// resumed a session), and a close_notify at the end.
+asio::awaitable<bool> accept_tls(connection& c) {
+  c.stream.start_tls(*c.state->tls);
+  auto& tls = *c.stream.tls();
+  c.stream.expires_after(c.state->options.idle_timeout);
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) {
+    std::fprintf(stderr, "conn=%llu TLS handshake failed: %s\n", static_cast<unsigned long long>(c.id),
+                 ec.message().c_str());
+    co_return false;
+  }
+  if (!c.state->options.quiet) {
+    char const* sni = SSL_get_servername(tls.native_handle(), TLSEXT_NAMETYPE_host_name);
+    std::string line = "tls port=" + c.state->port_text + " conn=" + std::to_string(c.id) +
+                       " sni=" + (sni != nullptr ? sni : "-") +
+                       " resumed=" + (SSL_session_reused(tls.native_handle()) ? "1" : "0") + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  co_return true;
+}
+
 asio::awaitable<void> run_session(beast::tcp_stream stream, std::uint64_t id, backend_state* state) {
   connection c(std::move(stream), id, state);
   try {
-    while (co_await serve_one(c)) {
+    if (!state->tls || co_await accept_tls(c)) {
+      while (co_await serve_one(c)) {
+      }
+      if (auto* tls = c.stream.tls()) {
+        c.stream.expires_after(std::chrono::milliseconds(500));
+        co_await tls->async_shutdown(use_tuple);
+      }
     }
   } catch (std::exception const& e) {
     std::fprintf(stderr, "conn=%llu ended: %s\n", static_cast<unsigned long long>(id), e.what());
@@ -491,6 +620,23 @@ int main(int argc, char** argv) {
   }
   // A test harness that stops reading our stdout must not kill us with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!state.options.tls_cert.empty()) {
+    try {
+      auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      context->use_certificate_chain_file(state.options.tls_cert);
+      context->use_private_key_file(state.options.tls_key, asio::ssl::context::pem);
+      static unsigned char const session_context[] = "mock";
+      SSL_CTX_set_session_id_context(context->native_handle(), session_context, sizeof session_context - 1);
+      if (!state.options.tls_client_ca.empty()) {
+        context->load_verify_file(state.options.tls_client_ca);
+        context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+      }
+      state.tls = std::move(context);
+    } catch (boost::system::system_error const& e) {
+      std::fprintf(stderr, "gatewayd-mock-backend: TLS: %s\n", e.what());
+      return 1;
+    }
+  }
 
   asio::io_context ioc(1);
   tcp::acceptor acceptor(ioc);

@@ -24,6 +24,9 @@ struct mock_options {
   unsigned healthz_status = 200;
   bool quiet = false;  // no per-request log line
   std::chrono::milliseconds idle_timeout{60'000};  // deadline on every read and write
+  std::string tls_cert;       // set (with tls_key): serve HTTPS
+  std::string tls_key;
+  std::string tls_client_ca;  // set: require client certificates signed by this CA
   bool help = false;
 };
 

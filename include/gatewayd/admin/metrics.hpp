@@ -48,6 +48,10 @@ struct metrics_sample {
     named_counts rate_limit_shadow;  // shadow rules' would-be refusals, by rule
     std::uint64_t rate_limit_store_errors = 0;
     std::uint64_t active_connections = 0;
+    std::uint64_t tls_handshakes_ok = 0;
+    std::uint64_t tls_handshakes_failed = 0;
+    std::uint64_t tunnels_active = 0;
+    std::uint64_t tunnels_total = 0;
     std::vector<backend_sample> backends;
 
     // Adds another loop's sample; backends are matched by URL (a gauge keeps the worst state).

@@ -5,7 +5,10 @@
 #include "gatewayd/config/config.hpp"
 #include "gatewayd/io/block_pool.hpp"
 #include "gatewayd/io/timed_socket.hpp"
+#include "gatewayd/io/timed_stream.hpp"
 #include "gatewayd/limit/rate_limiter.hpp"
+#include "gatewayd/tls/client_context.hpp"
+#include "gatewayd/tls/server_contexts.hpp"
 #include "gatewayd/upstream/backend.hpp"
 #include "gatewayd/upstream/upstream_pool.hpp"
 
@@ -24,6 +27,23 @@ struct idle_session
     : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
     explicit idle_session(timed_socket& s) : stream(&s) {}
     timed_socket* stream;
+};
+
+// An Upgrade tunnel in progress, linked into its loop's list so that the end of a drain can
+// close it; unlinks itself when destroyed.
+struct open_tunnel
+    : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+    open_tunnel(timed_stream& client_side, timed_stream& backend_side) : client(&client_side), backend(&backend_side) {}
+    timed_stream* client;
+    timed_stream* backend;
+    bool closing = false;  // one side ended or the drain closes it: both directions stop
+};
+
+// The TLS contexts a loop hands out: the listener's certificate set (null: no TLS listener)
+// and the one toward https backends. Built once for the process, replaced on reload.
+struct loop_tls {
+    std::shared_ptr<const tls::server_contexts> listener;
+    std::shared_ptr<const tls::client_context> upstream;
 };
 
 // client.max_connections for the whole process, shared by every loop (an atomic, touched once
@@ -46,7 +66,8 @@ class event_loop {
 public:
     // `registry` and `connections` are the process's: every loop gets the same ones.
     event_loop(boost::asio::io_context& io, std::shared_ptr<const config> settings, const endpoint_map& endpoints,
-               std::shared_ptr<backend_registry> registry, std::shared_ptr<connection_limit> connections);
+               std::shared_ptr<backend_registry> registry, std::shared_ptr<connection_limit> connections,
+               loop_tls tls = {});
 
     boost::asio::io_context& io() { return io_; }
 
@@ -54,8 +75,23 @@ public:
     const std::shared_ptr<const config>& settings() const { return settings_; }
     const std::shared_ptr<backend_set>& backends() const { return backends_; }
 
-    // Applies a reloaded config: backends whose URL stays keep their breaker, health and pool.
-    void apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints);
+    // Applies a reloaded config: backends whose URL stays keep their breaker, health and pool;
+    // new TLS handshakes use the new contexts, open connections keep theirs.
+    void apply(std::shared_ptr<const config> settings, const endpoint_map& endpoints, loop_tls tls);
+
+    // The listener's certificate set for a new TLS connection, and the context toward https
+    // backends (null when none could be built).
+    const std::shared_ptr<const tls::server_contexts>& tls_listener() const { return tls_.listener; }
+    const std::shared_ptr<const tls::client_context>& upstream_tls() const { return tls_.upstream; }
+
+    // TLS handshakes on the listener, by outcome.
+    void count_handshake(bool ok) { ++(ok ? handshakes_ok_ : handshakes_failed_); }
+
+    // Upgrade tunnels: counted, and kept in a list so that the end of a drain can close them.
+    void tunnel_opened(open_tunnel& tunnel);
+    void tunnel_closed(open_tunnel& tunnel);
+    // Ends every tunnel: each stops both directions, logs its line and closes its connections.
+    void close_tunnels();
 
     // Starts the background work (health checks, the limiter's Redis connection).
     void start();
@@ -92,7 +128,7 @@ public:
     void release_io_objects();
 
     // A connect failure takes the backend out of rotation until a health check brings it back.
-    void mark_down(backend& target, const char* why);
+    void mark_down(backend& target, std::string_view why);
 
     // At least one backend is available (healthy, breaker not open): what /readyz reports.
     bool any_available();
@@ -112,6 +148,12 @@ private:
     request_id_generator request_ids_;
     std::atomic<std::size_t> active_connections_{0};
     boost::intrusive::list<idle_session, boost::intrusive::constant_time_size<false>> idle_sessions_;
+    boost::intrusive::list<open_tunnel, boost::intrusive::constant_time_size<false>> tunnels_;
+    loop_tls tls_;
+    std::uint64_t handshakes_ok_ = 0;
+    std::uint64_t handshakes_failed_ = 0;
+    std::uint64_t tunnels_active_ = 0;
+    std::uint64_t tunnels_total_ = 0;
     std::atomic<bool> draining_{false};
     bool started_ = false;
     bool log_flush_posted_ = false;

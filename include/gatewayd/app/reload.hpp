@@ -10,8 +10,8 @@
 
 namespace gw {
 
-// What takes a restart keeps its running value in `next` (listen, admin.listen, threads and
-// the Redis connection settings); the returned lines say what was asked for and not applied.
+// What takes a restart keeps its running value in `next` (listen, admin.listen, tls.listen,
+// threads and the Redis connection settings); the returned lines say what was asked for and not applied.
 std::vector<std::string> keep_restart_only_settings(config& next, const config& running);
 
 // A config read again for SIGHUP, ready to apply on every loop.

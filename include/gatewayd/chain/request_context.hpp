@@ -39,6 +39,7 @@ struct request_facts {
     std::string_view rate_policy;       // standard_headers: RateLimit-Policy (the plan's); empty: off
     std::string shadow_limited;         // shadow rules that would have refused, for the access log
     std::uint64_t retry_after = 1;             // seconds, on a 503
+    std::string upgrade;                       // protocols of an Upgrade forwarded; "" = none
     body_decoder body = body_decoder::none();  // the request body's framing, as it is read
 };
 

@@ -15,12 +15,13 @@ namespace gw {
 using duration = std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-// A backend as configured: the URL text (its identity in logs, metrics and /backends) and where
-// to connect.
+// A backend as configured: the URL text (its identity in logs, metrics and /backends), where
+// to connect, and whether over TLS (an https:// URL).
 struct backend_config {
     std::string url;
     std::string host;
     std::uint16_t port = 80;
+    bool tls = false;
     friend bool operator==(const backend_config&, const backend_config&) = default;
 };
 
@@ -130,6 +131,32 @@ struct redis_config {
     duration timeout = 100ms;
 };
 
+// A certificate (with any intermediates after it) and its private key, both PEM files.
+struct tls_certificate_config {
+    std::string cert;
+    std::string key;
+    friend bool operator==(const tls_certificate_config&, const tls_certificate_config&) = default;
+};
+
+// The TLS listener. The loader has read every file named here once: a config with a value
+// names readable certificates whose keys match.
+struct tls_config {
+    std::string listen;                // "" = no TLS listener
+    std::optional<host_port> address;  // parsed `listen`, empty when there is none
+    std::vector<tls_certificate_config> certificates;  // the first is the default
+    std::string min_version = "1.2";   // 1.2 | 1.3
+    std::string client_ca;             // "" = no client certificates asked for
+};
+
+// How https:// backends are reached.
+struct upstream_tls_config {
+    std::string ca_file;  // "" = the system trust store
+    bool verify = true;
+    std::string cert;     // client certificate for backends that require one; "" = none
+    std::string key;
+    friend bool operator==(const upstream_tls_config&, const upstream_tls_config&) = default;
+};
+
 struct config {
     std::string listen = "0.0.0.0:8080";
     host_port listen_address{"0.0.0.0", 8080};
@@ -148,6 +175,9 @@ struct config {
     rate_limit_config rate_limit;
     std::vector<route_config> routes;
     redis_config redis;
+    tls_config tls;
+    upstream_tls_config upstream_tls;
+    duration tunnel_idle_timeout = 1h;
 };
 
 }  // namespace gw

@@ -3,7 +3,7 @@
 #include "gatewayd/http/body_decoder.hpp"
 #include "gatewayd/http/head_writer.hpp"
 #include "gatewayd/io/net.hpp"
-#include "gatewayd/io/timed_socket.hpp"
+#include "gatewayd/io/timed_stream.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -65,7 +65,7 @@ std::span<const char> buffered_bytes(const DynamicBuffer& buffer) {
 
 // Reads into `buffer` what its room allows (at most max_read_size), under the socket's deadline.
 template <class DynamicBuffer>
-net::awaitable<boost::system::error_code> read_more(timed_socket& source, DynamicBuffer& buffer) {
+net::awaitable<boost::system::error_code> read_more(timed_stream& source, DynamicBuffer& buffer) {
     const std::size_t room = std::min(buffer.max_size() - buffer.size(), max_read_size);
     if (room == 0) co_return boost::beast::http::error::buffer_overflow;
     auto [ec, n] = co_await source.async_read_some(buffer.prepare(room), net::nothrow);
@@ -77,8 +77,8 @@ net::awaitable<boost::system::error_code> read_more(timed_socket& source, Dynami
 // it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
 // write gets `gap` to make progress. A framing error is a read error (body_error).
 template <class DynamicBuffer>
-net::awaitable<relay_errors> relay_body(timed_socket& source, DynamicBuffer& source_buffer, body_decoder& body,
-                                        timed_socket& destination, pending_head head, bool chunked,
+net::awaitable<relay_errors> relay_body(timed_stream& source, DynamicBuffer& source_buffer, body_decoder& body,
+                                        timed_stream& destination, pending_head head, bool chunked,
                                         std::span<char> chunk, duration gap) {
     namespace asio = boost::asio;
     if (!head.bytes.empty() && chunk.size() - head.chunk_offset < min_body_room) {

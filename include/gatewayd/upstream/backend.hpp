@@ -7,6 +7,8 @@
 #include "gatewayd/chain/route_table.hpp"
 
 #include "gatewayd/io/net.hpp"
+#include "gatewayd/io/timed_stream.hpp"
+#include "gatewayd/tls/client_context.hpp"
 
 #include <chrono>
 #include <memory>
@@ -18,9 +20,11 @@ namespace gw {
 
 using steady_clock = std::chrono::steady_clock;
 
-// Kept as a bare socket: a pooled connection needs no timer until it is used again.
+// Kept as a bare socket (with its TLS session for an https backend): a pooled connection
+// needs no timer until it is used again.
 struct idle_connection {
     net::socket socket;
+    tls::ssl_ptr ssl;  // null: plain TCP
     steady_clock::time_point idle_since;
 };
 
@@ -35,6 +39,7 @@ struct backend {
     std::shared_ptr<backend_state> state;
     bool retired = false;  // dropped by a reload: its health checks stop, its pool empties
     bool checking = false; // this loop runs the backend's health checks
+    tls::session_slot tls_session;      // https: the session the next new connection resumes
     std::vector<idle_connection> idle;  // most recently used last
     std::uint64_t requests = 0;   // tries sent to it
     std::uint64_t successes = 0;

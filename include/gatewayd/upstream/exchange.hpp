@@ -18,6 +18,7 @@ struct exchange_result {
     bool upstream_reusable = false;  // the backend connection may go back to the pool
     bool stale = false;              // a reused connection failed before any byte came back
     bool body_read = false;          // some of the client's body was consumed
+    bool tunnel = false;             // a 101 went to the client: the connection is a tunnel now
     gateway_error error = gateway_error::bad_gateway;  // the answer owed, when before_response
     boost::system::error_code client_error;            // why, when client_gone
 };

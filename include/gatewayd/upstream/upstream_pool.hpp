@@ -3,7 +3,7 @@
 #include "gatewayd/upstream/backend.hpp"
 
 #include "gatewayd/io/net.hpp"
-#include "gatewayd/io/timed_socket.hpp"
+#include "gatewayd/io/timed_stream.hpp"
 
 #include <optional>
 #include <tuple>
@@ -18,13 +18,15 @@ public:
 
     // An idle connection that has not been idle longer than idle_timeout and has nothing to
     // read, if any. One that has (EOF: the backend closed it; bytes: a response to nothing,
-    // which would be taken for the next request's answer) is closed: one non-blocking peek per
-    // reuse, the price of never relaying a poisoned connection.
-    // Bare sockets: a session moves one into the timed_socket it keeps for its whole life.
-    std::optional<net::socket> acquire(backend& target, steady_clock::time_point now);
+    // which would be taken for the next request's answer, or a TLS close_notify) is closed:
+    // one non-blocking peek per reuse, the price of never relaying a poisoned connection.
+    // Bare sockets: the one found is moved into `into`, the timed_stream a session keeps for its
+    // whole life; false when there is none.
+    bool acquire(backend& target, steady_clock::time_point now, timed_stream& into);
 
-    // Keeps a connection whose last exchange ended cleanly; closes it when the pool is full.
-    void release(backend& target, net::socket socket, steady_clock::time_point now);
+    // Keeps the connection of `from`, whose last exchange ended cleanly (leaving `from` closed);
+    // closes it when the pool is full.
+    void release(backend& target, timed_stream& from, steady_clock::time_point now);
 
     // Closes every idle connection of a backend: after one turned out stale the rest likely are.
     static void clear(backend& target);
@@ -37,9 +39,13 @@ private:
     duration idle_timeout_;
 };
 
-// Connects `stream` (its socket closed) with a deadline and TCP_NODELAY.
-net::awaitable<boost::system::error_code> connect_upstream(timed_socket& stream,
-                                                                   boost::asio::ip::tcp::endpoint endpoint,
-                                                                   duration timeout);
+// Connects `stream` (closed) with a deadline and TCP_NODELAY.
+net::awaitable<boost::system::error_code> connect_upstream(timed_stream& stream, boost::asio::ip::tcp::endpoint endpoint,
+                                                           duration timeout);
+
+// TLS over the connected `stream` toward an https backend, under the same kind of deadline:
+// SNI and the certificate check for its host, its last session resumed.
+net::awaitable<boost::system::error_code> start_upstream_tls(timed_stream& stream, const tls::client_context& context,
+                                                             backend& target, duration timeout);
 
 }  // namespace gw

@@ -42,7 +42,7 @@ std::optional<std::vector<backend_row>> parse_backends_json(std::string_view bod
     return rows;
 }
 
-std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& settings) {
+std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& settings, std::uint16_t tls_port) {
     std::string yaml;
     yaml += "listen: \"127.0.0.1:" + std::to_string(listen_port) + "\"\n";
     yaml += "shutdown_timeout: 2s\n";
@@ -59,12 +59,36 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     yaml += "health_check: {" + settings.health_check + "}\n";
     yaml += "rate_limit: {" + settings.rate_limit + "}\n";
     if (!settings.redis.empty()) yaml += "redis: {" + settings.redis + "}\n";
+    if (!settings.tls.empty()) {
+        yaml += "tls: {listen: \"127.0.0.1:" + std::to_string(tls_port) + "\", " + settings.tls + "}\n";
+    }
     yaml += settings.extra;
     return yaml;
 }
 
 std::string admin_listen(std::uint16_t port) {
     return "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+}
+
+std::optional<double> metric_value(std::string_view metrics, std::string_view name) {
+    std::size_t at = 0;
+    while ((at = metrics.find(name, at)) != std::string_view::npos) {
+        const bool line_start = at == 0 || metrics[at - 1] == '\n';
+        const auto after = at + name.size();
+        if (line_start && after < metrics.size() && metrics[after] == ' ') {
+            const auto end = metrics.find('\n', after);
+            return std::stod(std::string(metrics.substr(after + 1, end - after - 1)));
+        }
+        at = after;
+    }
+    return std::nullopt;
+}
+
+std::optional<double> scrape(std::uint16_t admin_port, std::string_view name) {
+    http_connection admin(admin_port);
+    const auto response = admin.request("GET", "/metrics");
+    if (response.status != 200) return std::nullopt;
+    return metric_value(response.body, name);
 }
 
 gateway_process::~gateway_process() {
@@ -83,11 +107,14 @@ gateway_process::~gateway_process() {
 gateway_process::gateway_process(const temp_dir& dir, const gateway_settings& settings) {
     const int n = next_file_number();
     config_path_ = dir.file("gateway-" + std::to_string(n) + ".yaml");
+    // The TLS listener is not probed with a bare connect (that would count as a failed
+    // handshake): the log line says it listens, it is opened before that line is written.
     std::string last_error;
     // The free port may be taken by someone else before gatewayd binds it: try a few.
     for (int attempt = 0; attempt < 3; ++attempt) {
         port_ = free_port();
-        write_file(config_path_, gateway_yaml(port_, settings));
+        tls_port_ = settings.tls.empty() ? 0 : free_port();
+        write_file(config_path_, gateway_yaml(port_, settings, tls_port_));
         const auto suffix = std::to_string(n) + (attempt ? "." + std::to_string(attempt) : "");
         process_ = std::make_unique<process>(
             std::vector<std::string>{gatewayd_bin(), "--config", config_path_.string()},
@@ -111,6 +138,13 @@ gateway_process::gateway_process(const temp_dir& dir, const gateway_settings& se
 
 std::unique_ptr<http_connection> gateway_process::connect(millis timeout) const {
     return std::make_unique<http_connection>(port_, timeout);
+}
+
+std::unique_ptr<http_connection> gateway_process::connect_tls(const tls_client_options& options, millis timeout) const {
+    auto connection = std::make_unique<http_connection>(tls_port_, timeout);
+    std::string error;
+    if (!connection->start_tls(options, error)) throw std::runtime_error("TLS handshake failed: " + error);
+    return connection;
 }
 
 http_response gateway_process::request(std::string_view method, std::string_view target,

@@ -74,10 +74,25 @@ void http_connection::set_timeout(millis timeout) {
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+bool http_connection::start_tls(const tls_client_options& options, std::string& error) {
+    tls_ = tls_layer::handshake(fd_, options, error);
+    return tls_ != nullptr;
+}
+
+long http_connection::raw_send(const char* data, std::size_t size) {
+    if (tls_) return tls_->send(data, size);
+    return ::send(fd_, data, size, MSG_NOSIGNAL);
+}
+
+long http_connection::raw_recv(char* data, std::size_t size) {
+    if (tls_) return tls_->recv(data, size);
+    return ::recv(fd_, data, size, 0);
+}
+
 void http_connection::send(std::string_view bytes) {
     const auto deadline = steady::now() + timeout_;
     while (!bytes.empty()) {
-        const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        const auto n = raw_send(bytes.data(), bytes.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -153,7 +168,7 @@ bool http_connection::fill() {
     if (steady::now() > deadline_) throw std::runtime_error("response not complete within its total timeout");
     char chunk[64 * 1024];
     for (int attempt = 0; attempt < 100; ++attempt) {
-        const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+        const auto n = raw_recv(chunk, sizeof chunk);
         if (n > 0) {
             buffer_.append(chunk, static_cast<std::size_t>(n));
             return true;
@@ -277,6 +292,21 @@ http_response http_connection::read_response(const read_options& options) {
     throw std::runtime_error("more than 10 interim responses");
 }
 
+std::string http_connection::read_bytes(std::size_t size) {
+    deadline_ = steady::now() + 60s;
+    std::string out;
+    while (out.size() < size) {
+        if (buffer_pos_ == buffer_.size() && !fill()) {
+            throw std::runtime_error("connection closed after " + std::to_string(out.size()) + " of " +
+                                     std::to_string(size) + " bytes");
+        }
+        const auto take = std::min(size - out.size(), buffer_.size() - buffer_pos_);
+        out.append(buffer_, buffer_pos_, take);
+        buffer_pos_ += take;
+    }
+    return out;
+}
+
 bool http_connection::closed_by_peer(millis timeout) {
     if (buffer_pos_ < buffer_.size()) return false;
     deadline_ = steady::time_point::max();
@@ -285,7 +315,7 @@ bool http_connection::closed_by_peer(millis timeout) {
     char byte = 0;
     ssize_t n = -1;
     for (int attempt = 0; attempt < 100; ++attempt) {
-        n = ::recv(fd_, &byte, 1, 0);
+        n = raw_recv(&byte, 1);
         if (n >= 0 || errno != EINTR) break;
     }
     const int saved_errno = errno;

@@ -3,12 +3,14 @@
 #pragma once
 
 #include "harness/basics.hpp"
+#include "harness/tls_client.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +33,8 @@ private:
     std::optional<std::uint64_t> mismatch_;
 };
 
-// HTTP/1.1 client over a blocking POSIX socket with SO_RCVTIMEO/SO_SNDTIMEO.
+// HTTP/1.1 client over a blocking POSIX socket with SO_RCVTIMEO/SO_SNDTIMEO, over TLS once
+// start_tls succeeded.
 
 struct http_response {
     int version_minor = 1;
@@ -75,6 +78,9 @@ public:
                           std::string_view body = {});
     // Streams `size` pattern bytes, either raw (Content-Length framing) or as chunks.
     void send_pattern_body(std::uint64_t size, bool chunked, std::size_t piece = 64 * 1024);
+    // Exactly `size` raw bytes (what is left after a response head first): the bytes of a
+    // tunnel after a 101. Throws when the connection closes or goes quiet first.
+    std::string read_bytes(std::size_t size);
     // True when the server closes (EOF or reset) within `timeout` and sends nothing before that.
     bool closed_by_peer(millis timeout);
     // Waits up to `timeout` for at least one byte (kept for the next read); false on timeout.
@@ -83,7 +89,15 @@ public:
     void set_timeout(millis timeout);
     int fd() const { return fd_; }
 
+    // TLS from now on: false and the reason in `error` when the handshake fails.
+    bool start_tls(const tls_client_options& options, std::string& error);
+    // The TLS session, once start_tls succeeded; null otherwise.
+    const tls_layer* tls() const { return tls_.get(); }
+
 private:
+    long raw_send(const char* data, std::size_t size);
+    long raw_recv(char* data, std::size_t size);
+
     bool fill();  // one recv into buffer_; false on EOF
     std::string read_line();
     void read_exact(std::uint64_t size, http_response& response, const read_options& options);
@@ -94,6 +108,7 @@ private:
     steady::time_point deadline_ = steady::time_point::max();
     std::string buffer_;
     std::size_t buffer_pos_ = 0;
+    std::unique_ptr<tls_layer> tls_;
 };
 
 // Builds the bytes of one request; adds Host: 127.0.0.1 unless `headers` has a Host.

@@ -78,7 +78,12 @@ std::string describe(const config& c) {
         << " " << c.rate_limit.on_store_error << " " << c.rate_limit.headers << "\n"
         << "routes " << c.routes.size() << "\n"
         << "redis " << c.redis.address << " " << c.redis.endpoint.host << " " << c.redis.endpoint.port << " "
-        << c.redis.password << " " << c.redis.db << " " << format_duration(c.redis.timeout) << "\n";
+        << c.redis.password << " " << c.redis.db << " " << format_duration(c.redis.timeout) << "\n"
+        << "tls " << c.tls.listen << " " << c.tls.address.has_value() << " " << c.tls.certificates.size() << " "
+        << c.tls.min_version << " " << c.tls.client_ca << "\n"
+        << "upstream_tls " << c.upstream_tls.ca_file << " " << c.upstream_tls.verify << " " << c.upstream_tls.cert
+        << " " << c.upstream_tls.key << "\n"
+        << "tunnel_idle_timeout " << format_duration(c.tunnel_idle_timeout) << "\n";
     return out.str();
 }
 
@@ -437,10 +442,10 @@ TEST(load_config, reports_bad_backend_urls) {
         std::string why;
     };
     for (const auto& [url, why] : std::vector<bad_url>{
-             {"https://a:443", "the scheme must be http"},
-             {"ftp://a", "the scheme must be http"},
-             {"a:80", "the scheme must be http"},
-             {"127.0.0.1:8081", "not a URL (use http://host:port)"},
+             {"ftp://a", "the scheme must be http or https"},
+             {"wss://a", "the scheme must be http or https"},
+             {"a:80", "the scheme must be http or https"},
+             {"127.0.0.1:8081", "not a URL (use http://host:port or https://host:port)"},
              {"http://user:pw@a:80", "user info is not allowed"},
              {"http:///x", "a host is required"},
              {"http:a", "a host is required"},
@@ -454,7 +459,9 @@ TEST(load_config, reports_bad_backend_urls) {
              {"http://a%20b", "invalid host"},
              {"http://1.2.3", "invalid host"},
              {"http://[v1.x]", "invalid host"},
-             {"http://a b", "not a URL (use http://host:port)"},
+             {"http://a b", "not a URL (use http://host:port or https://host:port)"},
+             {"https://a:0", "the port must be 1-65535"},
+             {"https://u@a", "user info is not allowed"},
          }) {
         EXPECT_EQ(load_errors("backends:\n  - url: \"" + url + "\"\n"),
                   (errors{"gw.yaml:2:10: backends[0].url: \"" + url + "\": " + why}))
@@ -611,10 +618,10 @@ TEST(load_config, reports_bad_route_backends_and_limits) {
   - name: a
     match: {path_prefix: /a}
     backends:
-      - url: https://x
+      - url: ftp://x
     rate_limit: {requests: 0, window: 0s, burst: 3}
 )"),
-              (errors{"gw.yaml:5:14: routes[0].backends[0].url: \"https://x\": the scheme must be http",
+              (errors{"gw.yaml:5:14: routes[0].backends[0].url: \"ftp://x\": the scheme must be http or https",
                       "gw.yaml:6:28: routes[0].rate_limit.requests: must be at least 1",
                       "gw.yaml:6:39: routes[0].rate_limit.window: must be greater than 0s",
                       "gw.yaml:6:50: routes[0].rate_limit.burst: burst applies to gcra only (this rule's "

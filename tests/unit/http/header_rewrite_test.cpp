@@ -117,6 +117,88 @@ TEST(HeaderRewrite, ResponseLosesHopByHopAndCarriesRequestId) {
     EXPECT_EQ(f[http::field::server], "backend");
 }
 
+TEST(HeaderRewrite, RequestsThatCameOverTlsAreForwardedAsHttps) {
+    gw::header_fields f;
+    f.set("X-Forwarded-Proto", "http");
+    EXPECT_TRUE(gw::rewrite_request_headers(f, {"192.0.2.7", false, "id", true}));
+    EXPECT_EQ(f["X-Forwarded-Proto"], "https");
+    // A trusted proxy in front still says what its client used.
+    gw::header_fields trusted;
+    trusted.set("X-Forwarded-Proto", "http");
+    EXPECT_TRUE(gw::rewrite_request_headers(trusted, {"10.0.0.5", true, "id", true}));
+    EXPECT_EQ(trusted["X-Forwarded-Proto"], "http");
+}
+
+TEST(HeaderRewrite, TunnelProtocolsAreTheOfferWithoutH2c) {
+    struct row {
+        bool connection_upgrade;
+        std::string offered;
+        std::string kept;
+    };
+    for (const auto& [connection_upgrade, offered, kept] : std::vector<row>{
+             {true, "websocket", "websocket"},
+             {true, "WebSocket", "WebSocket"},
+             {true, "h2c", ""},
+             {true, "H2C", ""},
+             {true, "h2c, websocket", "websocket"},
+             {true, "foo/2, h2c/1.0 ,  bar", "foo/2, bar"},
+             {true, " , ", ""},
+             {true, "", ""},
+             {false, "websocket", ""},  // Upgrade without Connection: upgrade is no request to switch
+         }) {
+        EXPECT_EQ(gw::tunnel_protocols({connection_upgrade, offered}), kept) << offered;
+    }
+}
+
+TEST(HeaderRewrite, AnUpgradeGoesOutWithItsTwoHeadersWhenTheCallerTakesUpgrades) {
+    gw::header_fields f;
+    f.set(http::field::host, "a");
+    f.insert(http::field::connection, "keep-alive, Upgrade");
+    f.insert(http::field::upgrade, "websocket");
+    f.set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+    std::string upgrade = "stale";
+    EXPECT_TRUE(gw::rewrite_request_headers(f, {"192.0.2.7", false, "id"}, &upgrade));
+    EXPECT_EQ(upgrade, "websocket");
+    EXPECT_EQ(f[http::field::connection], "upgrade");
+    EXPECT_EQ(f[http::field::upgrade], "websocket");
+    EXPECT_EQ(f["Sec-WebSocket-Key"], "dGhlIHNhbXBsZSBub25jZQ==");
+
+    // Without the caller's consent (a request with a body) both go as any hop-by-hop header.
+    gw::header_fields refused;
+    refused.insert(http::field::connection, "upgrade");
+    refused.insert(http::field::upgrade, "websocket");
+    EXPECT_TRUE(gw::rewrite_request_headers(refused, {"192.0.2.7", false, "id"}));
+    EXPECT_EQ(refused.count(http::field::connection), 0u);
+    EXPECT_EQ(refused.count(http::field::upgrade), 0u);
+}
+
+TEST(HeaderRewrite, H2cIsDroppedWithTheHeadersConnectionNames) {
+    gw::header_fields f;
+    f.insert(http::field::connection, "Upgrade, HTTP2-Settings");
+    f.insert(http::field::upgrade, "h2c");
+    f.set("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA");
+    std::string upgrade;
+    EXPECT_TRUE(gw::rewrite_request_headers(f, {"192.0.2.7", false, "id"}, &upgrade));
+    EXPECT_EQ(upgrade, "");
+    EXPECT_EQ(f.count(http::field::connection), 0u);
+    EXPECT_EQ(f.count(http::field::upgrade), 0u);
+    EXPECT_EQ(f.count("HTTP2-Settings"), 0u);
+}
+
+TEST(HeaderRewrite, ASwitchingResponseKeepsItsUpgradeAnswer) {
+    gw::header_fields f;
+    f.set(http::field::connection, "Upgrade, X-Internal");
+    f.set(http::field::upgrade, "websocket");
+    f.set("X-Internal", "secret");
+    f.set("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    gw::rewrite_switching_headers(f, "abc");
+    EXPECT_EQ(f[http::field::connection], "upgrade");
+    EXPECT_EQ(f[http::field::upgrade], "websocket");
+    EXPECT_EQ(f.count("X-Internal"), 0u);
+    EXPECT_EQ(f["Sec-WebSocket-Accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    EXPECT_EQ(f["X-Request-Id"], "abc");
+}
+
 TEST(HeaderRewrite, RateLimitHeaders) {
     const gw::rate_header_choice x_only{true, ""};
     gw::header_fields allowed;
