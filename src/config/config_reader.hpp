@@ -37,6 +37,7 @@ inline constexpr std::array log_formats{"text"sv, "json"sv};
 inline constexpr std::array rate_limit_stores{"redis"sv, "memory"sv};
 inline constexpr std::array store_error_policies{"memory"sv, "allow"sv, "deny"sv};
 inline constexpr std::array encoded_slash_policies{"reject"sv, "keep"sv};
+inline constexpr std::array redis_modes{"standalone"sv, "sentinel"sv, "cluster"sv};
 // One name per limit algorithm (src/limit/algorithms.cpp has them all).
 inline constexpr std::array limit_algorithm_names{"fixed_window"sv, "sliding_window"sv, "gcra"sv};
 inline constexpr std::array http_methods{"GET"sv,   "HEAD"sv,    "POST"sv,  "PUT"sv,    "DELETE"sv,
@@ -148,6 +149,9 @@ private:
                         std::set<std::string>& names);
     void check_bursts(const config& out);
     void read_redis(const YAML::Node& node, const std::string& path, redis_config& out);
+    void read_redis_nodes(const YAML::Node& node, const std::string& path, std::vector<host_port>& out,
+                          std::string_view what);
+    void read_master_name(const YAML::Node& node, const std::string& path, std::string& out);
     void check_listeners_differ(const config& out);
 
     std::string file_;
