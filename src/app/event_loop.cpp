@@ -122,6 +122,12 @@ metrics_sample event_loop::sample() {
     known(backends_->default_limits);
     for (const auto& plan : backends_->route_limits) known(plan);
     out.rate_limit_store_errors = limiter_.store_errors();
+    redis_counters redis;
+    limiter_.sample_redis(redis);
+    out.redis_nodes = std::move(redis.nodes);
+    out.redis_moved = redis.moved;
+    out.redis_ask = redis.ask;
+    out.redis_failovers = redis.failovers;
     out.active_connections = active_connections();
     const auto now = steady_clock::now();
     for (const auto& target : backends_->members) {
