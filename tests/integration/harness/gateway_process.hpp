@@ -45,6 +45,10 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
 // `admin` text for a gateway_settings that enables the admin listener on 127.0.0.1:port.
 std::string admin_listen(std::uint16_t port);
 
+// The value of one series of the admin /metrics, named as exposed (`gatewayd_redis_up{node="h:1"}`);
+// nullopt when the series is not there or /metrics cannot be read.
+std::optional<double> read_metric(std::uint16_t admin_port, std::string_view series);
+
 // A running gatewayd (started from gateway_yaml on a free port, ready when it accepts).
 class gateway_process {
 public:
