@@ -60,12 +60,13 @@ void metrics_sample::merge(const metrics_sample& other) {
         mine->circuit = std::max(mine->circuit, theirs.circuit);
         mine->up = mine->up && theirs.up;
     }
-    for (const auto& [node, up] : other.redis_nodes) {
-        auto mine = std::find_if(redis_nodes.begin(), redis_nodes.end(), [&](const auto& n) { return n.first == node; });
+    for (const auto& theirs : other.redis_nodes) {
+        auto mine = std::find_if(redis_nodes.begin(), redis_nodes.end(),
+                                 [&](const auto& node) { return node.first == theirs.first; });
         if (mine == redis_nodes.end()) {
-            redis_nodes.emplace_back(node, up);
+            redis_nodes.push_back(theirs);
         } else {
-            mine->second = mine->second && up;
+            mine->second = mine->second && theirs.second;
         }
     }
     redis_moved += other.redis_moved;
