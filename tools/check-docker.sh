@@ -7,7 +7,8 @@
 #     COPY sources present and not ignored, non-root USER, HEALTHCHECK on the admin port;
 #   - the build stage's COPY set is enough to configure the project (cmake run on exactly it);
 #   - every shared library a Release build links comes from a runtime-stage package;
-#   - docker/gateway.yaml passes gatewayd --check-config.
+#   - docker/gateway.yaml passes gatewayd --check-config;
+#   - docker-compose.sentinel.yml and its gateway config (tools/check-docker-sentinel.sh).
 # Prints PASS/FAIL per check; exit status = number of failures. Installs docker-compose if missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -237,6 +238,10 @@ else
   echo "$out"
   fail "gatewayd --check-config config/gateway.yaml"
 fi
+
+# The second compose file: Redis with Sentinel (tools/check-docker-sentinel.sh).
+bash tools/check-docker-sentinel.sh "$build_dir/gatewayd"
+failures=$((failures + $?))
 
 echo "check-docker: $failures failure(s)"
 exit "$failures"
