@@ -50,6 +50,8 @@ redis_limit_store::redis_limit_store(boost::asio::io_context& io, const redis_co
 
 net::awaitable<bool> redis_limit_store::decide(std::span<const limit_check> checks, duration timeout,
                                                limit_verdicts& out) {
+    out.clear();
+    if (checks.empty()) co_return true;
     const auto deadline = steady_clock::now() + timeout;
     if (!co_await redis_->ready_soon(deadline)) co_return false;
     std::uint16_t slot = 0;

@@ -142,7 +142,7 @@ net::awaitable<bool> cluster_redis::refresh_once() {
         if (n->connection.ready()) candidates.push_back(n);
     }
     for (const auto& seed : settings_.nodes) candidates.push_back(&node_at(seed));
-    std::string why = "no node could be reached";
+    std::string why = "no node answered";
     std::vector<node*> asked;
     for (node* n : candidates) {
         if (std::find(asked.begin(), asked.end(), n) != asked.end()) continue;
@@ -166,7 +166,8 @@ net::awaitable<bool> cluster_redis::refresh_once() {
     }
     if (!reported_no_map_) {
         reported_no_map_ = true;
-        spdlog::warn("redis cluster: no slot map: {}", why);
+        spdlog::warn("redis cluster: slot map not read: {}; {}", why,
+                     map_.covered() > 0 ? "the last one stays" : "no slot can be served");
     }
     co_return false;
 }
@@ -213,26 +214,36 @@ std::int64_t cluster_redis::now_us(std::uint16_t slot) {
     return owner && owner->connection.ready() ? owner->connection.now_us() : system_now_us();
 }
 
-net::awaitable<void> cluster_redis::send(attempt& a, steady_clock::time_point deadline) {
+bool cluster_redis::send_now(attempt& a, steady_clock::time_point deadline) {
+    // A node met for the first time (a new primary, a MOVED target) is given its first
+    // connection, within the request's deadline: send() waits for it.
+    if (a.target != nullptr && !a.target->connection.tried()) return false;
     a.asking.reset();
     auto& call = a.sent.emplace(deadline);
     if (a.target == nullptr) {
         call.done = true;
-        co_return;
+        return true;
     }
     redis_connection& connection = a.target->connection;
-    // A node met for the first time (a new primary, a MOVED target) is given its first
-    // connection, within the request's deadline.
-    if (!connection.tried()) co_await connection.ready_by(deadline);
     if (a.policy.asking()) connection.send(asking_command(), a.asking.emplace(deadline));
     connection.send_eval(*a.call->script, a.policy.script_text(), a.call->keys, a.call->args, call);
+    return true;
+}
+
+net::awaitable<void> cluster_redis::send(attempt& a, steady_clock::time_point deadline) {
+    if (send_now(a, deadline)) co_return;
+    co_await a.target->connection.ready_by(deadline);
+    if (send_now(a, deadline)) co_return;
+    // No first connection by the deadline: a store error.
+    a.asking.reset();
+    a.sent.emplace(deadline).done = true;
 }
 
 net::awaitable<void> cluster_redis::settle(attempt& a, steady_clock::time_point deadline) {
-    net::steady_timer pause(io_);
     for (;;) {
         if (a.target != nullptr) co_await a.target->connection.wait(*a.sent);
-        const std::string asked_host = a.target != nullptr ? a.target->connection.target().host : std::string();
+        // Nodes live as long as the client, and a cluster node is never pointed elsewhere.
+        const std::string_view asked_host = a.target != nullptr ? a.target->connection.target().host : "";
         const redirect_step step = a.policy.next(a.sent->reply, asked_host);
         if (step.refresh) request_refresh();
         switch (step.what) {
@@ -261,14 +272,16 @@ net::awaitable<void> cluster_redis::settle(attempt& a, steady_clock::time_point 
         }
         case redirect_step::action::script_text:
             break;
-        case redirect_step::action::wait_then_send:
+        case redirect_step::action::wait_then_send: {
             if (steady_clock::now() + step.wait >= deadline) co_return;
+            net::steady_timer pause(io_);
             pause.expires_after(step.wait);
             co_await pause.async_wait(net::nothrow);
             a.target = owner_of(a.call->slot);
             break;
         }
-        co_await send(a, deadline);
+        }
+        if (!send_now(a, deadline)) co_await send(a, deadline);
     }
 }
 
@@ -282,7 +295,7 @@ net::awaitable<void> cluster_redis::eval(std::span<script_call> calls, steady_cl
         calls[i].reply.reset();
         a.target = owner_of(calls[i].slot);
         unmapped = unmapped || a.target == nullptr;
-        co_await send(a, deadline);
+        if (!send_now(a, deadline)) co_await send(a, deadline);
     }
     if (unmapped) request_refresh();
     for (std::size_t i = 0; i < calls.size(); ++i) co_await settle(*attempts[i], deadline);

@@ -44,6 +44,8 @@ std::optional<slot_map> slot_map::from_cluster_slots(const redis_reply& reply, s
         const std::uint16_t index = map.index_of(*primary);
         std::fill(map.owners_.begin() + first.integer, map.owners_.begin() + last.integer + 1, index);
     }
+    map.covered_ = static_cast<std::size_t>(
+        std::count_if(map.owners_.begin(), map.owners_.end(), [](auto o) { return o != no_node; }));
     return map;
 }
 
@@ -56,12 +58,9 @@ std::uint16_t slot_map::index_of(const host_port& node) {
 
 std::uint16_t slot_map::move(std::uint16_t slot, const host_port& node) {
     const std::uint16_t index = index_of(node);
+    if (owners_[slot] == no_node) ++covered_;
     owners_[slot] = index;
     return index;
-}
-
-std::size_t slot_map::covered() const {
-    return static_cast<std::size_t>(std::count_if(owners_.begin(), owners_.end(), [](auto o) { return o != no_node; }));
 }
 
 bool slot_map::same_as(const slot_map& other) const {

@@ -57,6 +57,7 @@ private:
     net::awaitable<void> run_refreshes(std::chrono::steady_clock::time_point at);
     net::awaitable<bool> refresh_once();
     void adopt(slot_map map, const std::string& from);
+    bool send_now(attempt& a, std::chrono::steady_clock::time_point deadline);
     net::awaitable<void> send(attempt& a, std::chrono::steady_clock::time_point deadline);
     net::awaitable<void> settle(attempt& a, std::chrono::steady_clock::time_point deadline);
 

@@ -29,7 +29,7 @@ public:
     // MOVED: `slot` is served by `node` from now on (added to nodes() when new); its index.
     std::uint16_t move(std::uint16_t slot, const host_port& node);
     // Slots with a primary.
-    std::size_t covered() const;
+    std::size_t covered() const { return covered_; }
     // Every slot served by the same primary (by address) in both maps.
     bool same_as(const slot_map& other) const;
 
@@ -38,6 +38,7 @@ private:
 
     std::vector<std::uint16_t> owners_;
     std::vector<host_port> nodes_;
+    std::size_t covered_ = 0;  // asked on every request: kept, not counted
 };
 
 }  // namespace gw

@@ -118,6 +118,10 @@ TEST(SlotMap, MovedPatchesOneSlotAndAddsANewNode) {
     EXPECT_FALSE(map.same_as(before));
     EXPECT_EQ(map.move(7, {"127.0.0.1", 30007}), 3);
     EXPECT_EQ(map.nodes().size(), 4u);
+    EXPECT_EQ(map.covered(), 16384u);
+    gw::slot_map empty;
+    empty.move(5, {"h", 1});
+    EXPECT_EQ(empty.covered(), 1u) << "a slot that had no owner counts once it has one";
 }
 
 TEST(SlotMap, SameAsComparesAddressesNotNodeOrder) {
