@@ -976,6 +976,8 @@ fi
 
 if [ "$write_docs" = 1 ]; then
   mkdir -p docs
+  # Sections measured by other scripts (tools/bench/redis_modes.sh) follow this marker; kept.
+  kept=$(sed -n '/^<!-- kept by tools\/bench.sh --write-docs -->$/,$p' docs/performance.md 2>/dev/null || true)
   cat >docs/performance.md <<EOF
 # Performance
 
@@ -1140,6 +1142,7 @@ nghttp2-client for h2load, strace, valgrind) with apt-get, builds \`\$BUILD_DIR\
 with \`tools/build.sh\` if the binaries are missing, compiles the two helpers in tools/bench/ with cc
 and copies everything to a temp dir before starting. It needs 2 CPUs for the pinned layout.
 EOF
+  if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >>docs/performance.md; fi
   log "wrote docs/performance.md"
 fi
 exit 0

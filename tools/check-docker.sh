@@ -11,6 +11,7 @@
 #   - the TLS example (docker-compose.tls.yml over docker-compose.yml) resolves, mounts its config
 #     and the certificate directory read-only, publishes tls.listen's port, and
 #     docker/gateway-tls.yaml passes --check-config with a demo certificate where it is mounted.
+#   - docker-compose.sentinel.yml and its gateway config (tools/check-docker-sentinel.sh).
 # Prints PASS/FAIL per check; exit status = number of failures. Installs docker-compose if missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -294,6 +295,10 @@ else
   echo "$out"
   fail "gatewayd --check-config config/gateway.yaml"
 fi
+
+# The second compose file: Redis with Sentinel (tools/check-docker-sentinel.sh).
+bash tools/check-docker-sentinel.sh "$build_dir/gatewayd"
+failures=$((failures + $?))
 
 echo "check-docker: $failures failure(s)"
 exit "$failures"

@@ -11,6 +11,8 @@ packages=(
   libssl-dev                             # OpenSSL 3: SHA1 of Redis scripts (EVALSHA)
   libgtest-dev libgmock-dev
   redis-server                           # rate limiter store, and the tests' real Redis
+  redis-tools                            # redis-cli: the cluster tests' `redis-cli --cluster create`
+                                         # (the Sentinel tests run redis-server --sentinel)
   nginx-light wrk                        # the benchmark's peer and load generator
   haproxy nghttp2-client                 # the benchmark's second peer; h2load for a constant rate
   strace valgrind                        # system calls and instructions per request

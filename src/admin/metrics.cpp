@@ -64,6 +64,18 @@ void metrics_sample::merge(const metrics_sample& other) {
         mine->circuit = std::max(mine->circuit, theirs.circuit);
         mine->up = mine->up && theirs.up;
     }
+    for (const auto& theirs : other.redis_nodes) {
+        auto mine = std::find_if(redis_nodes.begin(), redis_nodes.end(),
+                                 [&](const auto& node) { return node.first == theirs.first; });
+        if (mine == redis_nodes.end()) {
+            redis_nodes.push_back(theirs);
+        } else {
+            mine->second = mine->second && theirs.second;
+        }
+    }
+    redis_moved += other.redis_moved;
+    redis_ask += other.redis_ask;
+    redis_failovers = std::max(redis_failovers, other.redis_failovers);
 }
 
 process_sample sample_process() {
@@ -177,6 +189,19 @@ std::string render_metrics(const metrics_sample& sample, const process_sample& p
     families.push_back(std::move(store_errors));
     families.push_back(std::move(circuit));
     families.push_back(std::move(up));
+
+    auto redis_up = family("gatewayd_redis_up", "1 while the gateway is connected to the Redis node.", MetricType::Gauge);
+    for (const auto& [node, connected] : sample.redis_nodes) redis_up.metric.push_back(gauge(connected ? 1 : 0, {{"node", node}}));
+    families.push_back(std::move(redis_up));
+    auto redirects = family("gatewayd_redis_redirects_total", "Redis Cluster redirects followed, by kind.",
+                            MetricType::Counter);
+    redirects.metric.push_back(counter(static_cast<double>(sample.redis_moved), {{"kind", "moved"}}));
+    redirects.metric.push_back(counter(static_cast<double>(sample.redis_ask), {{"kind", "ask"}}));
+    families.push_back(std::move(redirects));
+    auto failovers = family("gatewayd_redis_failovers_total", "Changes of the Redis primary the gateway followed.",
+                            MetricType::Counter);
+    failovers.metric.push_back(counter(static_cast<double>(sample.redis_failovers)));
+    families.push_back(std::move(failovers));
     auto active = family("gatewayd_active_connections", "Open client connections.", MetricType::Gauge);
     active.metric.push_back(gauge(static_cast<double>(sample.active_connections)));
     families.push_back(std::move(active));

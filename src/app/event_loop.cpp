@@ -145,6 +145,12 @@ metrics_sample event_loop::sample() {
     known(backends_->default_limits);
     for (const auto& plan : backends_->route_limits) known(plan);
     out.rate_limit_store_errors = limiter_.store_errors();
+    redis_counters redis;
+    limiter_.sample_redis(redis);
+    out.redis_nodes = std::move(redis.nodes);
+    out.redis_moved = redis.moved;
+    out.redis_ask = redis.ask;
+    out.redis_failovers = redis.failovers;
     out.active_connections = active_connections();
     out.tls_handshakes_ok = handshakes_ok_;
     out.tls_handshakes_failed = handshakes_failed_;

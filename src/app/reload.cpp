@@ -16,8 +16,10 @@ std::vector<std::string> keep_restart_only_settings(config& next, const config& 
     if (next.admin.address != running.admin.address) {
         warnings.push_back("admin.listen changed to \"" + next.admin.listen + "\"; it takes a restart");
     }
-    if (next.redis.address != running.redis.address || next.redis.password != running.redis.password ||
-        next.redis.db != running.redis.db) {
+    // Everything in redis but the per-command timeout says where and how to connect.
+    redis_config connection = next.redis;
+    connection.timeout = running.redis.timeout;
+    if (connection != running.redis) {
         warnings.push_back("redis connection settings changed; they take a restart");
     }
     if (next.tls.address != running.tls.address) {
@@ -35,10 +37,9 @@ std::vector<std::string> keep_restart_only_settings(config& next, const config& 
     next.tls.listen = running.tls.listen;
     next.tls.address = running.tls.address;
     next.threads = running.threads;
-    next.redis.address = running.redis.address;
-    next.redis.endpoint = running.redis.endpoint;
-    next.redis.password = running.redis.password;
-    next.redis.db = running.redis.db;
+    const duration timeout = next.redis.timeout;
+    next.redis = running.redis;
+    next.redis.timeout = timeout;
     return warnings;
 }
 

@@ -37,6 +37,7 @@ inline constexpr std::array log_formats{"text"sv, "json"sv};
 inline constexpr std::array rate_limit_stores{"redis"sv, "memory"sv};
 inline constexpr std::array store_error_policies{"memory"sv, "allow"sv, "deny"sv};
 inline constexpr std::array encoded_slash_policies{"reject"sv, "keep"sv};
+inline constexpr std::array redis_modes{"standalone"sv, "sentinel"sv, "cluster"sv};
 // One name per limit algorithm (src/limit/algorithms.cpp has them all).
 inline constexpr std::array limit_algorithm_names{"fixed_window"sv, "sliding_window"sv, "gcra"sv};
 inline constexpr std::array tls_versions{"1.2"sv, "1.3"sv};
@@ -158,6 +159,9 @@ private:
     void check_certificate_pair(const std::string& path, const std::string& cert, const YAML::Mark& cert_mark,
                                 const std::string& key, const YAML::Mark& key_mark);
     void check_ca_file(const std::string& path, const std::string& file, const YAML::Mark& mark);
+    void read_redis_nodes(const YAML::Node& node, const std::string& path, std::vector<host_port>& out,
+                          std::string_view what);
+    void read_master_name(const YAML::Node& node, const std::string& path, std::string& out);
     void check_listeners_differ(const config& out);
 
     std::string file_;

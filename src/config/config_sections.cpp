@@ -1,5 +1,7 @@
 #include "config_reader.hpp"
 
+#include <algorithm>
+
 // The sections of the top level, one reader each; backends and routes are in config_routes.cpp.
 
 namespace gw::config_detail {
@@ -169,12 +171,68 @@ void config_reader::read_circuit_breaker(const YAML::Node& node, const std::stri
 
 void config_reader::read_redis(const YAML::Node& node, const std::string& path, redis_config& out) {
     const field fields[] = {
+        {"mode", [&](auto& v, auto& p) { read_enum(v, p, out.mode, redis_modes); }},
         {"address", [&](auto& v, auto& p) { read_host_port(v, p, out.address, out.endpoint); }},
+        {"sentinels", [&](auto& v, auto& p) { read_redis_nodes(v, p, out.sentinels, "sentinel"); }},
+        {"master_name", [&](auto& v, auto& p) { read_master_name(v, p, out.master_name); }},
+        {"sentinel_password", [&](auto& v, auto& p) { read_string(v, p, out.sentinel_password); }},
+        {"nodes", [&](auto& v, auto& p) { read_redis_nodes(v, p, out.nodes, "node"); }},
+        {"username", [&](auto& v, auto& p) { read_string(v, p, out.username); }},
         {"password", [&](auto& v, auto& p) { read_string(v, p, out.password); }},
         {"db", [&](auto& v, auto& p) { read_uint(v, p, out.db); }},
         {"timeout", [&](auto& v, auto& p) { read_duration(v, p, out.timeout); }},
     };
-    read_mapping(node, path, fields);
+    if (!read_mapping(node, path, fields) || listed_ != nullptr) return;
+    // What a mode needs, reported where it is missing or, when the key is absent, at `mode`.
+    auto at = [&](std::string_view key) { return node[std::string(key)] ? node[std::string(key)] : node["mode"]; };
+    if (out.mode == "sentinel" && out.sentinels.empty()) {
+        fail(at("sentinels"), child_path(path, "sentinels"), "mode sentinel needs at least one sentinel (host:port)");
+    }
+    if (out.mode == "cluster" && out.nodes.empty()) {
+        fail(at("nodes"), child_path(path, "nodes"), "mode cluster needs at least one node (host:port)");
+    }
+    if (out.mode == "cluster" && out.db != 0) {
+        fail(node["db"], child_path(path, "db"), "must be 0 with mode cluster (a cluster has database 0 only)");
+    }
+}
+
+// A list of host:port, each with a host (it is connected to), none twice.
+void config_reader::read_redis_nodes(const YAML::Node& node, const std::string& path, std::vector<host_port>& out,
+                                     std::string_view what) {
+    if (!is_list(node)) {
+        fail(node, path, "expected a list of host:port");
+        return;
+    }
+    std::vector<host_port> nodes;
+    std::size_t index = 0;
+    for (const auto& item : items_of(node)) {
+        const auto at = item_path(path, index++);
+        std::string text;
+        host_port address;
+        read_host_port(item, at, text, address);
+        if (text.empty()) continue;
+        if (address.host.empty()) {
+            fail(item, at, "a " + std::string(what) + " needs a host: " + quoted(text));
+        } else if (std::find(nodes.begin(), nodes.end(), address) != nodes.end()) {
+            fail(item, at, "duplicate " + std::string(what) + " " + quoted(text));
+        } else {
+            nodes.push_back(std::move(address));
+        }
+    }
+    out = std::move(nodes);
+}
+
+// Sent to the sentinels and compared with the name in +switch-master, which is split at spaces.
+void config_reader::read_master_name(const YAML::Node& node, const std::string& path, std::string& out) {
+    auto text = read_scalar(node, path, "a name");
+    if (!text) return;
+    if (text->empty()) {
+        fail(node, path, "must not be empty");
+    } else if (has_space_or_control(*text)) {
+        fail(node, path, quoted(*text) + " must not contain spaces or control characters");
+    } else {
+        out = *text;
+    }
 }
 
 }  // namespace gw::config_detail

@@ -20,22 +20,25 @@ std::string dispatch(bool charge) {
 }
 
 std::string build_script() {
-    // Every check decides; then, when no enforcing one refused, the ones that allowed are charged.
+    // Every check decides; then, when no enforcing one refused, the ones that allowed are charged
+    // (unless the step is decide-only).
     const std::string arguments =
-        "local b = 1 + (i - 1) * 5 "
+        "local b = 2 + (i - 1) * 5 "
         "local kind, key = ARGV[b + 1], KEYS[i] "
         "local r, w, u = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]) ";
     // One check (the common case) without the loop and its tables.
     std::string text =
-        "local now = tonumber(ARGV[1]) "
+        "local now, charge = tonumber(ARGV[1]), ARGV[2] == 'c' "
         "if #KEYS == 1 then "
-        "local kind, key = ARGV[2], KEYS[1] "
-        "local r, w, u = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) "
+        "local kind, key = ARGV[3], KEYS[1] "
+        "local r, w, u = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) "
         "local ok, left, reset, retry, save = 0, 0, 0, 0, nil " + dispatch(false) +
-        "if ok == 0 then return {-1 - retry, reset} end " + dispatch(true) +
+        "if ok == 0 then return {-1 - retry, reset} end ";
+    if (const std::string charges = dispatch(true); !charges.empty()) text += "if charge then " + charges + "end ";
+    text +=
         "return {left, reset} "
         "end "
-        "local out, allowed, saved, pass = {}, {}, {}, true "
+        "local out, allowed, saved, pass = {}, {}, {}, charge "
         "for i = 1, #KEYS do " + arguments +
         "local ok, left, reset, retry, save = 0, 0, 0, 0, nil " + dispatch(false) +
         "allowed[i] = ok saved[i] = save "
@@ -58,14 +61,21 @@ const std::string& limit_script() {
     return text;
 }
 
-void limit_script_args(std::span<const limit_check> checks, std::int64_t now_us, std::array<char, 24>& now_text,
-                       boost::container::small_vector<std::string_view, 12>& args) {
+void limit_script_head(std::int64_t now_us, limit_step step, std::array<char, 24>& now_text, limit_args& args) {
     args.clear();
     const auto end = std::to_chars(now_text.data(), now_text.data() + now_text.size(), now_us).ptr;
     args.emplace_back(now_text.data(), static_cast<std::size_t>(end - now_text.data()));
-    for (const auto& check : checks) {
-        for (const auto& arg : check.rule->script_args) args.emplace_back(arg);
-    }
+    args.emplace_back(step == limit_step::decide_only ? "d" : "c");
+}
+
+void append_check_args(const limit_check& check, limit_args& args) {
+    for (const auto& arg : check.rule->script_args) args.emplace_back(arg);
+}
+
+void limit_script_args(std::span<const limit_check> checks, std::int64_t now_us, std::array<char, 24>& now_text,
+                       limit_args& args, limit_step step) {
+    limit_script_head(now_us, step, now_text, args);
+    for (const auto& check : checks) append_check_args(check, args);
 }
 
 bool decode_limit_reply(const redis_reply& reply, std::size_t count, limit_verdicts& out) {

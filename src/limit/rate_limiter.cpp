@@ -1,6 +1,5 @@
 #include "gatewayd/limit/rate_limiter.hpp"
 
-#include "gatewayd/limit/limit_script.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -27,14 +26,10 @@ void make_room(std::unordered_map<std::string, steady_clock::time_point>& blocke
 }  // namespace
 
 rate_limiter::rate_limiter(boost::asio::io_context& io, std::size_t max_keys)
-    : io_(io), max_keys_(max_keys), script_(limit_script()), memory_(max_keys) {}
+    : io_(io), max_keys_(max_keys), memory_(max_keys) {}
 
-redis_client& rate_limiter::redis(const redis_config& settings) {
-    if (!redis_) {
-        redis_ = std::make_unique<redis_client>(io_, settings);
-        redis_->preload(script_);
-        redis_->start();
-    }
+redis_limit_store& rate_limiter::redis(const redis_config& settings) {
+    if (!redis_) redis_ = std::make_unique<redis_limit_store>(io_, settings);
     return *redis_;
 }
 
@@ -88,18 +83,7 @@ net::awaitable<limit_outcome> rate_limiter::check(std::span<const limit_check> c
     limit_outcome outcome;
     bool decided = false;
     if (policy.store == "redis") {
-        boost::container::small_vector<std::string_view, 4> keys;
-        for (const auto& check : checks) keys.push_back(check.key);
-        // Lives in this frame: another request may run while this one waits for Redis.
-        std::array<char, 24> now_text;
-        boost::container::small_vector<std::string_view, 12> args;
-        redis_client& store = redis(settings);
-        if (co_await store.ready_soon()) {
-            // The time is taken on Redis's clock once it is known.
-            limit_script_args(checks, store.now_us(), now_text, args);
-            const auto reply = co_await store.eval(script_, keys, args);
-            decided = reply && decode_limit_reply(*reply, checks.size(), outcome.verdicts);
-        }
+        decided = co_await redis(settings).decide(checks, settings.timeout, outcome.verdicts);
         if (!decided) {
             ++store_errors_;
             if (policy.on_store_error == "allow") {

@@ -142,4 +142,10 @@ bool is_noscript(const redis_reply& reply) {
     return reply.type == redis_reply::kind::error && reply.text.starts_with("NOSCRIPT");
 }
 
+bool is_pubsub_message(const redis_reply& reply) {
+    if (reply.type != redis_reply::kind::array || reply.elements.size() < 3) return false;
+    const auto& kind = reply.elements[0];
+    return kind.type == redis_reply::kind::string && (kind.text == "message" || kind.text == "pmessage");
+}
+
 }  // namespace gw

@@ -1,11 +1,17 @@
 // The Redis reply reader fed arbitrary bytes: never crash, and the replies (and whether the
 // stream is refused) are the same whatever the split into reads. Input: byte 1 seeds the split,
 // the rest is the stream. The same bytes split on '\n' are also sent as a command, whose RESP
-// encoding must read back as the array of its arguments.
+// encoding must read back as the array of its arguments. Every reply also goes through what the
+// cluster and sentinel clients read from replies (redirects, slot maps, sentinel answers), whose
+// results must stay in range.
 #include "fuzz_check.hpp"
 
 #include "gatewayd/limit/limit_script.hpp"
+#include "gatewayd/redis/key_slot.hpp"
+#include "gatewayd/redis/redirect_policy.hpp"
 #include "gatewayd/redis/redis_protocol.hpp"
+#include "gatewayd/redis/sentinel_replies.hpp"
+#include "gatewayd/redis/slot_map.hpp"
 
 #include <cstdint>
 #include <string>
@@ -37,6 +43,34 @@ bool same(const decoded& a, const decoded& b) {
     return true;
 }
 
+bool valid_node(const gw::host_port& node) { return node.port != 0 && !node.host.empty(); }
+
+// What the cluster and sentinel clients read from a reply.
+void check_topology_readers(const gw::redis_reply& reply) {
+    const auto error = gw::classify_error(reply, "10.0.0.1");
+    if (error.what == gw::redis_error::kind::moved || error.what == gw::redis_error::kind::ask) {
+        FUZZ_CHECK(error.slot < gw::cluster_slots && valid_node(error.target));
+    }
+    gw::redirect_policy policy;
+    for (int i = 0; i < 8; ++i) {
+        const auto step = policy.next(reply, "10.0.0.1");
+        FUZZ_CHECK(policy.redirects() <= gw::redirect_policy::max_redirects + 1);
+        if (step.what == gw::redirect_step::action::done || step.what == gw::redirect_step::action::store_error) break;
+    }
+    if (const auto map = gw::slot_map::from_cluster_slots(reply, "10.0.0.1")) {
+        FUZZ_CHECK(map->covered() <= gw::cluster_slots);
+        for (std::uint16_t slot = 0; slot < gw::cluster_slots; slot += 97) {
+            const auto owner = map->owner(slot);
+            FUZZ_CHECK(owner == gw::slot_map::no_node || (owner < map->nodes().size() && valid_node(map->nodes()[owner])));
+        }
+    }
+    if (const auto primary = gw::parse_master_address(reply)) FUZZ_CHECK(valid_node(*primary));
+    if (const auto change = gw::parse_switch_master(reply)) FUZZ_CHECK(valid_node(change->from) && valid_node(change->to));
+    (void)gw::is_primary_role(reply);
+    (void)gw::is_pubsub_message(reply);
+    if (reply.type == gw::redis_reply::kind::string) FUZZ_CHECK(gw::key_slot(reply.text) < gw::cluster_slots);
+}
+
 void drain(gw::reply_reader& reader, decoded& out) {
     while (auto reply = reader.next()) {
         // What the rate limiter does with every reply it gets.
@@ -44,6 +78,7 @@ void drain(gw::reply_reader& reader, decoded& out) {
         (void)gw::decode_limit_reply(*reply, 1, verdicts);
         (void)gw::decode_limit_reply(*reply, 2, verdicts);
         (void)gw::is_noscript(*reply);
+        check_topology_readers(*reply);
         out.replies.push_back(std::move(*reply));
     }
     out.failed = out.failed || reader.failed();

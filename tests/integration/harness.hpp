@@ -29,6 +29,8 @@
 #include "harness/mock_backend.hpp"
 #include "harness/ports.hpp"
 #include "harness/raw_tcp_server.hpp"
+#include "harness/redis_cluster.hpp"
+#include "harness/redis_sentinel.hpp"
 #include "harness/redis_server.hpp"
 #include "harness/scripted_backend.hpp"
 #include "harness/test_pki.hpp"

@@ -53,8 +53,16 @@ struct metrics_sample {
     std::uint64_t tunnels_active = 0;
     std::uint64_t tunnels_total = 0;
     std::vector<backend_sample> backends;
+    // Redis nodes ("host:port") the limiter talks to and whether they are connected; redirects
+    // followed; primary changes followed.
+    std::vector<std::pair<std::string, bool>> redis_nodes;
+    std::uint64_t redis_moved = 0;
+    std::uint64_t redis_ask = 0;
+    std::uint64_t redis_failovers = 0;
 
     // Adds another loop's sample; backends are matched by URL (a gauge keeps the worst state).
+    // Each loop has its own Redis connections and follows a failover itself: a node is up when
+    // every loop is connected to it, and the failovers are the most any loop followed.
     void merge(const metrics_sample& other);
 };
 

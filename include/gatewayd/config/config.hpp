@@ -124,11 +124,18 @@ struct route_config {
 };
 
 struct redis_config {
+    std::string mode = "standalone";  // standalone | sentinel | cluster
     std::string address = "127.0.0.1:6379";
     host_port endpoint{"127.0.0.1", 6379};
+    std::vector<host_port> sentinels;  // sentinel mode
+    std::string master_name = "mymaster";
+    std::string sentinel_password;
+    std::vector<host_port> nodes;  // cluster mode: seed nodes
+    std::string username;          // ACL user; "" = the default user
     std::string password;
-    std::uint64_t db = 0;
+    std::uint64_t db = 0;  // not in cluster mode
     duration timeout = 100ms;
+    friend bool operator==(const redis_config&, const redis_config&) = default;
 };
 
 // A certificate (with any intermediates after it) and its private key, both PEM files.

@@ -6,8 +6,7 @@
 #include "gatewayd/limit/limit_check.hpp"
 #include "gatewayd/limit/memory_store.hpp"
 #include "gatewayd/limit/rate_decision.hpp"
-#include "gatewayd/redis/redis_client.hpp"
-#include "gatewayd/redis/redis_script.hpp"
+#include "gatewayd/limit/redis_limit_store.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -45,6 +44,10 @@ public:
     const named_counts& limited() const { return limited_; }
     const named_counts& shadow_limited() const { return shadow_limited_; }
     std::uint64_t store_errors() const { return store_errors_; }
+    // The Redis nodes this loop talks to, redirects and failovers followed.
+    void sample_redis(redis_counters& out) const {
+        if (redis_) redis_->sample(out);
+    }
 
     // Connects to Redis ahead of the first request.
     void prepare(const rate_limit_config& policy, const redis_config& redis);
@@ -56,7 +59,7 @@ public:
     void close() { redis_.reset(); }
 
 private:
-    redis_client& redis(const redis_config& settings);
+    redis_limit_store& redis(const redis_config& settings);
     std::optional<limit_outcome> answer_from_blocked(std::span<const limit_check> checks,
                                                      std::chrono::steady_clock::time_point now);
     void remember_refusals(std::span<const limit_check> checks, const limit_verdicts& verdicts,
@@ -64,8 +67,7 @@ private:
 
     boost::asio::io_context& io_;
     std::size_t max_keys_;
-    redis_script script_;
-    std::unique_ptr<redis_client> redis_;
+    std::unique_ptr<redis_limit_store> redis_;
     memory_store memory_;
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> blocked_until_;
     void count(std::span<const limit_check> checks, limit_outcome& outcome);

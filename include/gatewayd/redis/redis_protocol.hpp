@@ -57,4 +57,8 @@ bool has_oversized_array_header(std::string_view bytes);
 // Redis forgot the script (restart, SCRIPT FLUSH): EVAL it again.
 bool is_noscript(const redis_reply& reply);
 
+// A message a subscribed connection gets without asking: ["message", channel, payload] or
+// ["pmessage", pattern, channel, payload].
+bool is_pubsub_message(const redis_reply& reply);
+
 }  // namespace gw

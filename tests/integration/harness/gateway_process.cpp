@@ -66,6 +66,21 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     return yaml;
 }
 
+std::optional<double> read_metric(std::uint16_t admin_port, std::string_view series) {
+    try {
+        http_connection connection(admin_port, 2s);
+        const auto response = connection.request("GET", "/metrics");
+        if (response.status != 200) return std::nullopt;
+        const std::string wanted = "\n" + std::string(series) + " ";
+        const std::string body = "\n" + response.body;
+        const auto at = body.find(wanted);
+        if (at == std::string::npos) return std::nullopt;
+        return std::stod(body.substr(at + wanted.size()));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 std::string admin_listen(std::uint16_t port) {
     return "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
 }

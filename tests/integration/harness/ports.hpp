@@ -9,6 +9,9 @@ namespace it {
 
 // A loopback port nothing listens on right now (bound, read, closed).
 std::uint16_t free_port();
+// A free port p whose partner p + `offset` is free too (a Redis Cluster node's bus port is its
+// port + 10000).
+std::uint16_t free_port_pair(std::uint16_t offset);
 // True once something accepts TCP connections on 127.0.0.1:port.
 bool port_accepts(std::uint16_t port);
 bool wait_for_port(std::uint16_t port, millis timeout);

@@ -146,8 +146,20 @@ private:
 
 }  // namespace
 
-redis_server::redis_server(const temp_dir& dir) : dir_(dir) {
-    port_ = free_port();
+redis_reply redis_command(std::uint16_t port, const std::vector<std::string>& args, millis timeout) {
+    resp_connection connection(port, timeout);
+    return connection.call(args);
+}
+
+std::vector<redis_reply> redis_pipeline(std::uint16_t port, const std::vector<std::vector<std::string>>& commands,
+                                        millis timeout) {
+    resp_connection connection(port, timeout);
+    return connection.call_all(commands);
+}
+
+redis_server::redis_server(const temp_dir& dir, std::vector<std::string> extra_args)
+    : dir_(dir), extra_args_(std::move(extra_args)) {
+    port_ = pick_port();
     start();
 }
 
@@ -165,13 +177,15 @@ void redis_server::start() {
     const bool first = starts_ == 0;
     for (int attempt = 0;; ++attempt) {
         const int n = ++starts_;
-        const fs::path workdir = dir_.file("redis-" + std::to_string(port_));
-        fs::create_directories(workdir);
+        const fs::path where = workdir();
+        fs::create_directories(where);
         const std::string stem = "redis-" + std::to_string(port_) + "-" + std::to_string(n);
-        process_ = std::make_unique<process>(
-            std::vector<std::string>{bin, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no", "--dir", workdir.string(), "--daemonize", "no"},
-            dir_.file(stem + ".out"), dir_.file(stem + ".err"));
+        std::vector<std::string> argv{bin,      "--port",       std::to_string(port_), "--bind",
+                                      "127.0.0.1", "--save",    "",                    "--appendonly",
+                                      "no",     "--dir",        where.string(),        "--daemonize",
+                                      "no"};
+        argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+        process_ = std::make_unique<process>(argv, dir_.file(stem + ".out"), dir_.file(stem + ".err"));
         const bool up = wait_until(
             [&] {
                 if (process_->exited()) return true;
@@ -188,7 +202,7 @@ void redis_server::start() {
         process_->stop(1s);
         process_.reset();
         if (first && attempt < 2 && why.find("in use") != std::string::npos) {
-            port_ = free_port();  // someone took the free port first: only a first start may move
+            port_ = pick_port();  // someone took the free port first: only a first start may move
             continue;
         }
         throw std::runtime_error("redis-server did not start on 127.0.0.1:" + std::to_string(port_) + ": " + why);
@@ -201,6 +215,22 @@ void redis_server::stop() {
     process_->stop(3s);
     process_.reset();
 }
+
+void redis_server::kill() {
+    if (!process_) return;
+    process_->send_signal(SIGKILL);
+    process_->wait_exit(5s);
+    process_.reset();
+    paused_ = false;
+}
+
+// A cluster node also listens on its port + 10000 (the cluster bus).
+std::uint16_t redis_server::pick_port() const {
+    const bool cluster = std::find(extra_args_.begin(), extra_args_.end(), "--cluster-enabled") != extra_args_.end();
+    return cluster ? free_port_pair(10000) : free_port();
+}
+
+fs::path redis_server::workdir() const { return dir_.file("redis-" + std::to_string(port_)); }
 
 void redis_server::pause() {
     if (!process_ || paused_) return;
@@ -215,14 +245,12 @@ void redis_server::resume() {
 }
 
 redis_reply redis_server::command(const std::vector<std::string>& args, millis timeout) const {
-    resp_connection connection(port_, timeout);
-    return connection.call(args);
+    return redis_command(port_, args, timeout);
 }
 
 std::vector<redis_reply> redis_server::pipeline(const std::vector<std::vector<std::string>>& commands,
                                                millis timeout) const {
-    resp_connection connection(port_, timeout);
-    return connection.call_all(commands);
+    return redis_pipeline(port_, commands, timeout);
 }
 
 namespace {

@@ -24,12 +24,20 @@ struct redis_reply {
     std::vector<redis_reply> elements;
 };
 
+// One command on a fresh blocking connection to 127.0.0.1:port (a server or a sentinel).
+redis_reply redis_command(std::uint16_t port, const std::vector<std::string>& args, millis timeout = 2s);
+// Several commands on one such connection, sent in one write; the replies in order.
+std::vector<redis_reply> redis_pipeline(std::uint16_t port, const std::vector<std::vector<std::string>>& commands,
+                                        millis timeout = 5s);
+
 // A real redis-server on a free loopback port (no persistence, files in the test's directory),
 // started as a child process and stopped by PID. stop() then start() brings it back on the same port
 // with an empty data set. command() opens a fresh blocking connection per call.
 class redis_server {
 public:
-    explicit redis_server(const temp_dir& dir);
+    // `extra_args` go on redis-server's command line after the harness's own (--replicaof ...,
+    // --cluster-enabled yes, ...).
+    explicit redis_server(const temp_dir& dir, std::vector<std::string> extra_args = {});
     ~redis_server();
     redis_server(const redis_server&) = delete;
     redis_server& operator=(const redis_server&) = delete;
@@ -42,6 +50,10 @@ public:
     void start();
     // SIGTERM (SIGKILL after a grace period) and reap; its data is gone.
     void stop();
+    // SIGKILL and reap: a crash, as a failover test needs one.
+    void kill();
+    // The directory it runs in (its nodes.conf in a cluster).
+    fs::path workdir() const;
     // SIGSTOP / SIGCONT: the process keeps its sockets but answers nothing while paused.
     void pause();
     void resume();
@@ -61,7 +73,10 @@ public:
     void reset_stats() const;  // CONFIG RESETSTAT
 
 private:
+    std::uint16_t pick_port() const;
+
     const temp_dir& dir_;
+    std::vector<std::string> extra_args_;
     std::uint16_t port_ = 0;
     int starts_ = 0;
     bool paused_ = false;

@@ -78,4 +78,34 @@ TEST(Metrics, RenderUsesTheContractNames) {
     }
 }
 
+TEST(Metrics, RedisNodesAreUpWhenEveryLoopIsConnectedRedirectsAddAndFailoversAreTheMostFollowed) {
+    gw::metrics_sample a, b;
+    a.redis_nodes = {{"127.0.0.1:7000", true}, {"127.0.0.1:7001", true}};
+    b.redis_nodes = {{"127.0.0.1:7001", false}, {"127.0.0.1:7002", true}};
+    a.redis_moved = 3;
+    b.redis_moved = 4;
+    b.redis_ask = 1;
+    a.redis_failovers = 1;
+    b.redis_failovers = 1;
+    a.merge(b);
+    EXPECT_EQ(a.redis_nodes, (std::vector<std::pair<std::string, bool>>{
+                                 {"127.0.0.1:7000", true}, {"127.0.0.1:7001", false}, {"127.0.0.1:7002", true}}));
+    EXPECT_EQ(a.redis_moved, 7u);
+    EXPECT_EQ(a.redis_ask, 1u);
+    EXPECT_EQ(a.redis_failovers, 1u) << "every loop follows the same failover";
+    const std::string text = gw::render_metrics(a, {});
+    for (const std::string line : {
+             "gatewayd_redis_up{node=\"127.0.0.1:7000\"} 1",
+             "gatewayd_redis_up{node=\"127.0.0.1:7001\"} 0",
+             "gatewayd_redis_redirects_total{kind=\"moved\"} 7",
+             "gatewayd_redis_redirects_total{kind=\"ask\"} 1",
+             "gatewayd_redis_failovers_total 1",
+         }) {
+        EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n---\n" << text;
+    }
+    const std::string idle = gw::render_metrics(gw::metrics_sample{}, {});
+    EXPECT_NE(idle.find("gatewayd_redis_redirects_total{kind=\"moved\"} 0\n"), std::string::npos) << idle;
+    EXPECT_NE(idle.find("gatewayd_redis_failovers_total 0\n"), std::string::npos) << idle;
+}
+
 }  // namespace

@@ -29,6 +29,24 @@ TEST(Reload, WhatTakesARestartKeepsItsRunningValueAndSaysSo) {
     EXPECT_EQ(next.upstream.timeout, std::chrono::seconds(7));
 }
 
+TEST(Reload, EveryRedisConnectionSettingTakesARestartButTheTimeoutApplies) {
+    const gw::config running = load("redis: {mode: sentinel, sentinels: [\"s1:26379\"]}\n");
+    for (const char* changed : {
+             "redis: {mode: sentinel, sentinels: [\"s2:26379\"]}\n",
+             "redis: {mode: sentinel, sentinels: [\"s1:26379\"], master_name: other}\n",
+             "redis: {mode: sentinel, sentinels: [\"s1:26379\"], sentinel_password: x}\n",
+             "redis: {mode: sentinel, sentinels: [\"s1:26379\"], username: gw}\n",
+             "redis: {mode: cluster, nodes: [\"n1:7000\"]}\n",
+         }) {
+        gw::config next = load(changed);
+        EXPECT_EQ(gw::keep_restart_only_settings(next, running).size(), 1u) << changed;
+        EXPECT_EQ(next.redis, running.redis) << changed;
+    }
+    gw::config next = load("redis: {mode: sentinel, sentinels: [\"s1:26379\"], timeout: 50ms}\n");
+    EXPECT_TRUE(gw::keep_restart_only_settings(next, running).empty());
+    EXPECT_EQ(next.redis.timeout, std::chrono::milliseconds(50));
+}
+
 TEST(Reload, AnUnchangedFileWarnsOfNothing) {
     const gw::config running = load("listen: 0.0.0.0:8080\n");
     gw::config next = running;

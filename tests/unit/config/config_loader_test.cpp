@@ -77,7 +77,9 @@ std::string describe(const config& c) {
         << format_duration(c.rate_limit.window) << " " << c.rate_limit.key_prefix << " " << c.rate_limit.store
         << " " << c.rate_limit.on_store_error << " " << c.rate_limit.headers << "\n"
         << "routes " << c.routes.size() << "\n"
-        << "redis " << c.redis.address << " " << c.redis.endpoint.host << " " << c.redis.endpoint.port << " "
+        << "redis " << c.redis.mode << " " << c.redis.address << " " << c.redis.endpoint.host << " "
+        << c.redis.endpoint.port << " " << c.redis.sentinels.size() << " " << c.redis.master_name << " "
+        << c.redis.sentinel_password << " " << c.redis.nodes.size() << " " << c.redis.username << " "
         << c.redis.password << " " << c.redis.db << " " << format_duration(c.redis.timeout) << "\n"
         << "tls " << c.tls.listen << " " << c.tls.address.has_value() << " " << c.tls.certificates.size() << " "
         << c.tls.min_version << " " << c.tls.client_ca << "\n"
@@ -418,6 +420,58 @@ TEST(load_config, reports_bad_addresses) {
         load_errors("redis:\n  address: localhost:99999\n"),
         (errors{"gw.yaml:2:12: redis.address: \"localhost:99999\" is not host:port (e.g. 0.0.0.0:8080 or "
                 "[::1]:8080)"}));
+}
+
+TEST(load_config, reads_sentinel_and_cluster_deployments) {
+    const auto sentinel = load_ok(R"(
+redis:
+  mode: sentinel
+  sentinels: ["10.0.0.1:26379", "sentinel-b:26379", "[::1]:26380"]
+  master_name: cache-primary
+  sentinel_password: s3nt
+  username: gateway
+  password: pw
+  db: 2
+)");
+    EXPECT_EQ(sentinel.redis.mode, "sentinel");
+    EXPECT_EQ(sentinel.redis.sentinels,
+              (std::vector<host_port>{{"10.0.0.1", 26379}, {"sentinel-b", 26379}, {"::1", 26380}}));
+    EXPECT_EQ(sentinel.redis.master_name, "cache-primary");
+    EXPECT_EQ(sentinel.redis.sentinel_password, "s3nt");
+    EXPECT_EQ(sentinel.redis.username, "gateway");
+    EXPECT_EQ(sentinel.redis.password, "pw");
+    EXPECT_EQ(sentinel.redis.db, 2u);
+    const auto cluster = load_ok("redis: {mode: cluster, nodes: [\"127.0.0.1:7000\", \"127.0.0.1:7001\"]}\n");
+    EXPECT_EQ(cluster.redis.mode, "cluster");
+    EXPECT_EQ(cluster.redis.nodes, (std::vector<host_port>{{"127.0.0.1", 7000}, {"127.0.0.1", 7001}}));
+    EXPECT_EQ(cluster.redis.master_name, "mymaster");
+    // The keys of the other modes may stay in the file: only the mode's own are used.
+    EXPECT_EQ(load_ok("redis: {mode: standalone, sentinels: [\"h:1\"], nodes: [\"h:2\"]}\n").redis.mode, "standalone");
+}
+
+TEST(load_config, reports_what_a_redis_mode_lacks_where_it_is_missing) {
+    EXPECT_EQ(load_errors("redis:\n  mode: sentinel\n"),
+              (errors{"gw.yaml:2:9: redis.sentinels: mode sentinel needs at least one sentinel (host:port)"}));
+    EXPECT_EQ(load_errors("redis:\n  mode: sentinel\n  sentinels: []\n"),
+              (errors{"gw.yaml:3:14: redis.sentinels: mode sentinel needs at least one sentinel (host:port)"}));
+    EXPECT_EQ(load_errors("redis:\n  mode: cluster\n"),
+              (errors{"gw.yaml:2:9: redis.nodes: mode cluster needs at least one node (host:port)"}));
+    EXPECT_EQ(load_errors("redis:\n  mode: cluster\n  nodes: [\"h:7000\"]\n  db: 1\n"),
+              (errors{"gw.yaml:4:7: redis.db: must be 0 with mode cluster (a cluster has database 0 only)"}));
+    EXPECT_EQ(load_ok("redis: {mode: cluster, nodes: [\"h:7000\"], db: 0}\n").redis.nodes.size(), 1u);
+    EXPECT_EQ(load_errors("redis:\n  mode: replicated\n"),
+              (errors{"gw.yaml:2:9: redis.mode: \"replicated\" is not one of standalone, sentinel, cluster"}));
+}
+
+TEST(load_config, reports_bad_sentinels_nodes_and_master_names) {
+    EXPECT_EQ(load_errors("redis:\n  sentinels: [\"h:26379\", \":26379\", \"h:26379\", \"h\"]\n"),
+              (errors{"gw.yaml:2:26: redis.sentinels[1]: a sentinel needs a host: \":26379\"",
+                      "gw.yaml:2:36: redis.sentinels[2]: duplicate sentinel \"h:26379\"",
+                      "gw.yaml:2:47: redis.sentinels[3]: \"h\" is not host:port (e.g. 0.0.0.0:8080 or [::1]:8080)"}));
+    EXPECT_EQ(load_errors("redis:\n  nodes: h:7000\n"), (errors{"gw.yaml:2:10: redis.nodes: expected a list of host:port"}));
+    EXPECT_EQ(load_errors("redis:\n  master_name: \"\"\n"), (errors{"gw.yaml:2:16: redis.master_name: must not be empty"}));
+    EXPECT_EQ(load_errors("redis:\n  master_name: \"my master\"\n"),
+              (errors{"gw.yaml:2:16: redis.master_name: \"my master\" must not contain spaces or control characters"}));
 }
 
 TEST(load_config, reports_an_admin_listener_on_the_gateway_port) {

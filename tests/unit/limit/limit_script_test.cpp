@@ -18,17 +18,23 @@ TEST(LimitScript, HoldsEveryAlgorithmsDecisionInItsOwnBranch) {
     EXPECT_EQ(script.find("function"), std::string::npos) << "no closure is built on every call";
 }
 
-TEST(LimitScript, ArgumentsAreTheTimeThenFiveValuesPerCheck) {
+TEST(LimitScript, ArgumentsAreTheTimeAndTheStepThenFiveValuesPerCheck) {
     const gw::fixed_window window;
     const auto first = gw::make_limit_rule("default", &window, {100, 60s, 0}, false, "p:");
     const auto second = gw::make_limit_rule("burst", &window, {5, 1500ms, 7}, true, "p:burst:");
     const std::vector<gw::limit_check> checks{{&first, "p:k1"}, {&second, "p:burst:k2"}};
     std::array<char, 24> now_text;
-    boost::container::small_vector<std::string_view, 12> args;
+    gw::limit_args args;
     gw::limit_script_args(checks, 1'733'000'000'123, now_text, args);
-    const std::vector<std::string_view> expected{"1733000000123", "fixed_window", "100", "60000", "0", "0",
+    const std::vector<std::string_view> expected{"1733000000123", "c", "fixed_window", "100", "60000", "0", "0",
                                                  "fixed_window", "5", "1500", "7", "1"};
     EXPECT_EQ(std::vector<std::string_view>(args.begin(), args.end()), expected);
+
+    // Decide-only, over the second check alone (a request whose keys span hash slots).
+    gw::limit_script_head(1'733'000'000'124, gw::limit_step::decide_only, now_text, args);
+    gw::append_check_args(checks[1], args);
+    const std::vector<std::string_view> second_only{"1733000000124", "d", "fixed_window", "5", "1500", "7", "1"};
+    EXPECT_EQ(std::vector<std::string_view>(args.begin(), args.end()), second_only);
 }
 
 gw::redis_reply integers(std::initializer_list<long long> values) {
