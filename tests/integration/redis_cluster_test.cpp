@@ -69,9 +69,9 @@ TEST_F(RedisClusterTest, ClientsSpreadOverEveryNodeEachGetExactlyTheirLimit) {
         EXPECT_GT(cluster_.command_for_key(key, {"PTTL", key}).integer, 0) << key;
     }
     for (const auto& address : cluster_.addresses()) {
-        EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_up{node=\"" + address + "\"}"), 1.0) << address;
+        EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_up{node=\"" + address + "\"}"), 1.0) << address;
     }
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
 }
 
 TEST_F(RedisClusterTest, RulesWhoseKeysLiveInDifferentSlotsAreDecidedTogetherAndChargedOnlyWhenAllPass) {
@@ -98,7 +98,7 @@ TEST_F(RedisClusterTest, RulesWhoseKeysLiveInDifferentSlotsAreDecidedTogetherAnd
         EXPECT_EQ(cluster_.command_for_key(quota, {"HGET", quota, "c"}).text, "3") << client;
     }
     EXPECT_GT(spanning, 10) << "most clients' two keys should live in different slots";
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
 }
 
 // One client's requests from a thread, on fresh connections, until it has sent `total`.
@@ -175,9 +175,9 @@ TEST_F(RedisClusterTest, ASlotMigratedWhileItsClientKeepsSendingLeavesTheLimitEx
     const std::string key = "rate_limit:" + client;
     EXPECT_EQ(cluster_.node(to_node).command({"GET", key}).text, "1001")
         << "1000 counted, then the 1001st refused; the rest answered from the gateway's memory of the refusal";
-    EXPECT_GT(read_metric(admin_port_, "gatewayd_redis_redirects_total{kind=\"ask\"}").value_or(0), 0.0);
-    EXPECT_GT(read_metric(admin_port_, "gatewayd_redis_redirects_total{kind=\"moved\"}").value_or(0), 0.0);
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
+    EXPECT_GT(scrape(admin_port_, "gatewayd_redis_redirects_total{kind=\"ask\"}").value_or(0), 0.0);
+    EXPECT_GT(scrape(admin_port_, "gatewayd_redis_redirects_total{kind=\"moved\"}").value_or(0), 0.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_rate_limit_store_errors_total"), 0.0);
 }
 
 }  // namespace

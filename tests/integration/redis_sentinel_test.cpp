@@ -128,9 +128,9 @@ TEST_F(RedisSentinelTest, ThePrimaryIsFoundThroughTheSentinelAndCountsThere) {
         << gateway.log();
     for (int i = 0; i < 5; ++i) EXPECT_EQ(gateway.request("GET", "/").status, 200);
     EXPECT_EQ(counter(primary_, key_), 5);
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_up{node=\"" + primary_.address() + "\"}"), 1.0);
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_up{node=\"" + sentinel_.address() + "\"}"), 1.0);
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_failovers_total"), 0.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_up{node=\"" + primary_.address() + "\"}"), 1.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_up{node=\"" + sentinel_.address() + "\"}"), 1.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_failovers_total"), 0.0);
 }
 
 TEST_F(RedisSentinelTest, APrimaryKilledUnderLoadIsFollowedWithoutA5xxAndCountingGoesOnAtTheNewOne) {
@@ -164,13 +164,13 @@ TEST_F(RedisSentinelTest, APrimaryKilledUnderLoadIsFollowedWithoutA5xxAndCountin
     EXPECT_GT(total, 200u);
     EXPECT_TRUE(load.errors().empty()) << load.errors().front();
     EXPECT_LT(load.slowest(), 1000ms) << "no request waits for the failover";
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_failovers_total"), 1.0);
-    EXPECT_EQ(read_metric(admin_port_, "gatewayd_redis_up{node=\"" + replica_.address() + "\"}"), 1.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_failovers_total"), 1.0);
+    EXPECT_EQ(scrape(admin_port_, "gatewayd_redis_up{node=\"" + replica_.address() + "\"}"), 1.0);
     EXPECT_EQ(count_lines_containing(gateway.log_path(), "redis sentinel: primary of \"mymaster\" changed from " +
                                                             primary_.address() + " to " + replica_.address()),
               1u)
         << gateway.log();
-    EXPECT_GT(read_metric(admin_port_, "gatewayd_rate_limit_store_errors_total").value_or(0), 0.0)
+    EXPECT_GT(scrape(admin_port_, "gatewayd_rate_limit_store_errors_total").value_or(0), 0.0)
         << "the outage was counted as store errors (on_store_error decided)";
 }
 
@@ -182,7 +182,7 @@ TEST_F(RedisSentinelTest, ASwitchAnnouncedByTheSentinelIsFollowedWhileTheOldPrim
     ASSERT_TRUE(wait_until([&] { return counter(primary_, key_) >= 20; }, 5s));
     const auto reply = sentinel_.command({"SENTINEL", "FAILOVER", "mymaster"});
     ASSERT_NE(reply.type, redis_reply::kind::error) << reply.text;
-    ASSERT_TRUE(wait_until([&] { return read_metric(admin_port_, "gatewayd_redis_failovers_total") == 1.0; }, 15s))
+    ASSERT_TRUE(wait_until([&] { return scrape(admin_port_, "gatewayd_redis_failovers_total") == 1.0; }, 15s))
         << gateway.log();
     const long long at_switch = counter(replica_, key_);
     ASSERT_TRUE(wait_until([&] { return counter(replica_, key_) > at_switch + 20; }, 5s)) << gateway.log();

@@ -98,7 +98,7 @@ TEST(RedisAcl, TheGatewayAuthenticatesAsItsAclUser) {
     EXPECT_EQ(redis.get("rate_limit:127.0.0.1"), "3");
     const auto clients = redis.command({"CLIENT", "LIST"}).text;
     EXPECT_NE(clients.find("user=gatewayd"), std::string::npos) << clients;
-    EXPECT_EQ(read_metric(admin_port, "gatewayd_rate_limit_store_errors_total"), 0.0);
+    EXPECT_EQ(scrape(admin_port, "gatewayd_rate_limit_store_errors_total"), 0.0);
 }
 
 TEST(RedisAcl, AWrongPasswordIsAStoreErrorLoggedOnceAndTheGatewayGoesOn) {
@@ -124,8 +124,8 @@ TEST(RedisAcl, AWrongPasswordIsAStoreErrorLoggedOnceAndTheGatewayGoesOn) {
     EXPECT_EQ(count_lines_containing(gateway.log_path(), "unreachable: AUTH gatewayd failed: WRONGPASS"), 1u)
         << gateway.log();
     EXPECT_FALSE(redis.get("rate_limit:127.0.0.1")) << "nothing was written as another user";
-    EXPECT_GE(read_metric(admin_port, "gatewayd_rate_limit_store_errors_total").value_or(0), 10.0);
-    EXPECT_EQ(read_metric(admin_port, "gatewayd_redis_up{node=\"" + redis.address() + "\"}"), 0.0);
+    EXPECT_GE(scrape(admin_port, "gatewayd_rate_limit_store_errors_total").value_or(0), 10.0);
+    EXPECT_EQ(scrape(admin_port, "gatewayd_redis_up{node=\"" + redis.address() + "\"}"), 0.0);
     EXPECT_FALSE(gateway.proc().exited());
 }
 

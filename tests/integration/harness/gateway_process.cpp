@@ -66,21 +66,6 @@ std::string gateway_yaml(std::uint16_t listen_port, const gateway_settings& sett
     return yaml;
 }
 
-std::optional<double> read_metric(std::uint16_t admin_port, std::string_view series) {
-    try {
-        http_connection connection(admin_port, 2s);
-        const auto response = connection.request("GET", "/metrics");
-        if (response.status != 200) return std::nullopt;
-        const std::string wanted = "\n" + std::string(series) + " ";
-        const std::string body = "\n" + response.body;
-        const auto at = body.find(wanted);
-        if (at == std::string::npos) return std::nullopt;
-        return std::stod(body.substr(at + wanted.size()));
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
-
 std::string admin_listen(std::uint16_t port) {
     return "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
 }
@@ -100,10 +85,14 @@ std::optional<double> metric_value(std::string_view metrics, std::string_view na
 }
 
 std::optional<double> scrape(std::uint16_t admin_port, std::string_view name) {
-    http_connection admin(admin_port);
-    const auto response = admin.request("GET", "/metrics");
-    if (response.status != 200) return std::nullopt;
-    return metric_value(response.body, name);
+    try {
+        http_connection admin(admin_port, 2s);
+        const auto response = admin.request("GET", "/metrics");
+        if (response.status != 200) return std::nullopt;
+        return metric_value(response.body, name);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 gateway_process::~gateway_process() {

@@ -50,11 +50,9 @@ std::string admin_listen(std::uint16_t port);
 // The value of one sample of the admin /metrics text (`name` with its labels as written, e.g.
 // `gatewayd_tls_handshakes_total{result="ok"}`); nullopt when it is not there.
 std::optional<double> metric_value(std::string_view metrics, std::string_view name);
-// GET /metrics from the admin listener on 127.0.0.1:port, and one sample of it.
+// GET /metrics from the admin listener on 127.0.0.1:port, and one sample of it; nullopt when
+// the sample is not there or /metrics cannot be read.
 std::optional<double> scrape(std::uint16_t admin_port, std::string_view name);
-// The value of one series of the admin /metrics, named as exposed (`gatewayd_redis_up{node="h:1"}`);
-// nullopt when the series is not there or /metrics cannot be read.
-std::optional<double> read_metric(std::uint16_t admin_port, std::string_view series);
 
 // A running gatewayd (started from gateway_yaml on a free port, ready when it accepts).
 class gateway_process {
