@@ -278,6 +278,22 @@ void config_reader::read_host_port(const YAML::Node& node, const std::string& pa
     out = *parsed;
 }
 
+void config_reader::read_optional_listen(const YAML::Node& node, const std::string& path, std::string& text,
+                                         std::optional<host_port>& out) {
+    if (node.IsScalar() && node.Scalar().empty()) {
+        text.clear();
+        out.reset();
+        return;
+    }
+    host_port address;
+    std::string value;
+    read_host_port(node, path, value, address);
+    if (!value.empty()) {
+        text = value;
+        out = address;
+    }
+}
+
 // A path sent on the wire as is, so it must be one: leading "/" and nothing that ends the token.
 void config_reader::read_url_path(const YAML::Node& node, const std::string& path, std::string& out) {
     auto value = read_scalar(node, path, "a path");

@@ -120,6 +120,9 @@ private:
     void read_enum(const YAML::Node& node, const std::string& path, std::string& out,
                    std::span<const std::string_view> allowed);
     void read_host_port(const YAML::Node& node, const std::string& path, std::string& text, host_port& out);
+    // A listener that may be turned off: "" clears both, anything else is a host:port.
+    void read_optional_listen(const YAML::Node& node, const std::string& path, std::string& text,
+                              std::optional<host_port>& out);
     void read_url_path(const YAML::Node& node, const std::string& path, std::string& out);
 
     void read_admin(const YAML::Node& node, const std::string& path, admin_config& out);

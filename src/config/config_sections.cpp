@@ -41,19 +41,7 @@ void config_reader::read_admin(const YAML::Node& node, const std::string& path, 
         {"listen",
          [&](auto& v, auto& p) {
              admin_listen_mark_ = v.Mark();
-             // "" is the documented way to turn the admin listener off.
-             if (v.IsScalar() && v.Scalar().empty()) {
-                 out.listen.clear();
-                 out.address.reset();
-                 return;
-             }
-             host_port address;
-             std::string text;
-             read_host_port(v, p, text, address);
-             if (!text.empty()) {
-                 out.listen = text;
-                 out.address = address;
-             }
+             read_optional_listen(v, p, out.listen, out.address);
          }},
     };
     read_mapping(node, path, fields);

@@ -12,19 +12,7 @@ void config_reader::read_tls(const YAML::Node& node, const std::string& path, tl
         {"listen",
          [&](auto& v, auto& p) {
              tls_listen_mark_ = v.Mark();
-             // "" (the default) is no TLS listener.
-             if (v.IsScalar() && v.Scalar().empty()) {
-                 out.listen.clear();
-                 out.address.reset();
-                 return;
-             }
-             host_port address;
-             std::string text;
-             read_host_port(v, p, text, address);
-             if (!text.empty()) {
-                 out.listen = text;
-                 out.address = address;
-             }
+             read_optional_listen(v, p, out.listen, out.address);
          }},
         {"certificates", [&](auto& v, auto& p) { read_certificates(v, p, out.certificates); }},
         {"min_version", [&](auto& v, auto& p) { read_enum(v, p, out.min_version, tls_versions); }},

@@ -15,6 +15,14 @@
 
 namespace gw::tls {
 
+std::string openssl_reason() {
+    const unsigned long code = ERR_peek_last_error();
+    ERR_clear_error();
+    if (code == 0) return "unknown OpenSSL error";
+    const char* reason = ERR_reason_error_string(code);
+    return reason != nullptr ? reason : "OpenSSL error " + std::to_string(code);
+}
+
 void x509_free::operator()(X509* certificate) const noexcept { X509_free(certificate); }
 void pkey_free::operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
 

@@ -28,14 +28,6 @@ int generation_index() {
     return index;
 }
 
-std::string openssl_reason() {
-    const unsigned long code = ERR_peek_last_error();
-    ERR_clear_error();
-    if (code == 0) return "unknown OpenSSL error";
-    const char* reason = ERR_reason_error_string(code);
-    return reason != nullptr ? reason : "OpenSSL error " + std::to_string(code);
-}
-
 // OpenSSL hands over every session the backend gives (at the end of a TLS 1.2 handshake, or
 // with each TLS 1.3 ticket); the newest is kept for the next connection.
 int keep_session(SSL* ssl, SSL_SESSION* session) {

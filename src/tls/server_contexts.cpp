@@ -26,14 +26,6 @@ constexpr long session_cache_size = 20000;
 // "http/1.1" in ALPN's wire form.
 constexpr unsigned char alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-std::string openssl_reason() {
-    const unsigned long code = ERR_peek_last_error();
-    ERR_clear_error();
-    if (code == 0) return "unknown OpenSSL error";
-    const char* reason = ERR_reason_error_string(code);
-    return reason != nullptr ? reason : "OpenSSL error " + std::to_string(code);
-}
-
 // Only http/1.1; a client that offers ALPN without it is refused (RFC 7301, as nginx does).
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* offered,
                 unsigned int offered_size, void*) {

@@ -18,6 +18,9 @@ struct pkey_free {
 using x509_ptr = std::unique_ptr<X509, x509_free>;
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
 
+// The reason of OpenSSL's last queued error, for a log line or a config error; clears the queue.
+std::string openssl_reason();
+
 // A certificate as a listener serves it: the leaf, the intermediates written after it in the
 // same file, its private key, and the DNS names it answers for.
 struct certificate {
