@@ -26,18 +26,7 @@ redis_sentinel::redis_sentinel(const temp_dir& dir, std::uint16_t primary_port, 
     write_file(conf, text);
     process_ = std::make_unique<process>(std::vector<std::string>{bin, conf.string(), "--sentinel"},
                                          dir.file(stem + ".out"), dir.file(stem + ".err"));
-    const bool up = wait_until(
-        [&] {
-            if (process_->exited()) return true;
-            try {
-                const auto pong = command({"PING"}, 200ms);
-                return pong.type == redis_reply::kind::status && pong.text == "PONG";
-            } catch (const std::exception&) {
-                return false;
-            }
-        },
-        10s, 10ms);
-    if (!up || process_->exited()) {
+    if (!answers_ping(*process_, [&] { return command({"PING"}, 200ms); })) {
         const std::string why = process_->stdout_text() + process_->stderr_text();
         process_->stop(1s);
         process_.reset();

@@ -186,18 +186,7 @@ void redis_server::start() {
                                       "no"};
         argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
         process_ = std::make_unique<process>(argv, dir_.file(stem + ".out"), dir_.file(stem + ".err"));
-        const bool up = wait_until(
-            [&] {
-                if (process_->exited()) return true;
-                try {
-                    const auto pong = command({"PING"}, 200ms);
-                    return pong.type == redis_reply::kind::status && pong.text == "PONG";
-                } catch (const std::exception&) {
-                    return false;
-                }
-            },
-            10s, 10ms);
-        if (up && !process_->exited()) return;
+        if (answers_ping(*process_, [&] { return command({"PING"}, 200ms); })) return;
         const std::string why = process_->stdout_text() + process_->stderr_text();
         process_->stop(1s);
         process_.reset();
@@ -242,6 +231,21 @@ void redis_server::resume() {
     if (!process_ || !paused_) return;
     process_->send_signal(SIGCONT);
     paused_ = false;
+}
+
+bool answers_ping(process& started, const std::function<redis_reply()>& ping) {
+    const bool up = wait_until(
+        [&] {
+            if (started.exited()) return true;
+            try {
+                const auto pong = ping();
+                return pong.type == redis_reply::kind::status && pong.text == "PONG";
+            } catch (const std::exception&) {
+                return false;
+            }
+        },
+        10s, 10ms);
+    return up && !started.exited();
 }
 
 redis_reply redis_server::command(const std::vector<std::string>& args, millis timeout) const {

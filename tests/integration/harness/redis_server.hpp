@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,10 @@ redis_reply redis_command(std::uint16_t port, const std::vector<std::string>& ar
 // Several commands on one such connection, sent in one write; the replies in order.
 std::vector<redis_reply> redis_pipeline(std::uint16_t port, const std::vector<std::vector<std::string>>& commands,
                                         millis timeout = 5s);
+
+// Waits up to 10 s for a redis process just started (a server or a sentinel) to answer PING with
+// PONG through `ping`; false when it exits first or never answers.
+bool answers_ping(process& started, const std::function<redis_reply()>& ping);
 
 // A real redis-server on a free loopback port (no persistence, files in the test's directory),
 // started as a child process and stopped by PID. stop() then start() brings it back on the same port
