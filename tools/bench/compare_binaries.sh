@@ -26,34 +26,8 @@ mock=${MOCK_BACKEND:-build/gatewayd-mock-backend}
 [ -x "$mock" ] || { echo "no $mock: build first" >&2; exit 2; }
 for tool in wrk redis-server taskset; do command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 2; }; done
 
-load_cpu=0 proxy_cpu=1
-clk_tck=$(getconf CLK_TCK)
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {  # PORT: up to 10 s
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on $1" >&2
-  exit 1
-}
-ticks() {  # utime + stime of PID, in clock ticks
-  local line rest
-  read -r line <"/proc/$1/stat"
-  rest=${line##*) }
-  # shellcheck disable=SC2086
-  set -- $rest
-  echo $(( ${12} + ${13} ))
-}
+source tools/bench/common.sh
 
 b1=$(free_port) b2=$(free_port) redis_port=$(free_port)
 taskset -c $load_cpu "$mock" --port "$b1" --quiet >/dev/null 2>&1 & pids+=($!)
@@ -105,13 +79,12 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "| mode | binary | req/s (median) | CPU µs/req (median) |"
 echo "|---|---|---|---|"
 for mode in "${modes[@]}"; do
   for i in 0 1; do
-    rps=$(awk 'NF { print $1 }' <<<"${samples[$mode-$i]}" | median)
-    cpu=$(awk 'NF { print $2 }' <<<"${samples[$mode-$i]}" | median)
+    rps=$(awk 'NF { print $1 }' <<<"${samples[$mode-$i]}" | median 3)
+    cpu=$(awk 'NF { print $2 }' <<<"${samples[$mode-$i]}" | median 3)
     declare "cpu_${mode}_$i=$cpu"
     echo "| $mode | $([ "$i" = 0 ] && echo old || echo new) | $rps | $cpu |"
   done

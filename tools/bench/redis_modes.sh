@@ -37,18 +37,9 @@ for tool in wrk redis-server redis-cli taskset python3; do
   command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 2; }
 done
 
-load_cpu=0 proxy_cpu=1
-clk_tck=$(getconf CLK_TCK)
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source tools/bench/common.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # A cluster node also listens on its port + 10000.
 free_cluster_port() {
   python3 -c '
@@ -61,22 +52,6 @@ while True:
         t.bind(("127.0.0.1", p + 10000)); print(p); break
     except OSError: pass
     finally: t.close()'
-}
-wait_port() {  # PORT: up to 10 s
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on $1" >&2
-  exit 1
-}
-ticks() {  # utime + stime of PID, in clock ticks
-  local line rest
-  read -r line <"/proc/$1/stat"
-  rest=${line##*) }
-  # shellcheck disable=SC2086
-  set -- $rest
-  echo $(( ${12} + ${13} ))
 }
 start_redis() {  # PORT [ARGS...]: a redis-server on CPU 0; its pid in $last_pid
   local port=$1; shift
@@ -216,8 +191,7 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-column() { awk -v c="$1" 'NF { print $c }' <<<"${samples[$2]}" | median; }
+column() { awk -v c="$1" 'NF { print $c }' <<<"${samples[$2]}" | median 2; }
 echo "| mode | load | keys per request | req/s | gatewayd CPU µs/req | redis CPU µs/req | script runs per request | round trips per request |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for load in "${loads[@]}"; do

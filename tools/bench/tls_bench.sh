@@ -37,25 +37,10 @@ for tool in wrk openssl taskset cc python3; do command -v "$tool" >/dev/null || 
 [ "$(nproc)" -ge 2 ] || { echo "tls_bench: needs 2 CPUs for the pinned layout" >&2; exit 2; }
 
 log() { echo "tls_bench: $*" >&2; }
-load_cpu=0 proxy_cpu=1
-clk_tck=$(getconf CLK_TCK)
 tmp=$(mktemp -d /tmp/gatewayd-tls-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source tools/bench/common.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {
-  for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "tls_bench: nothing listens on $1" >&2; exit 1
-}
-ticks() { local line rest; read -r line <"/proc/$1/stat"; rest=${line##*) }; set -- $rest; echo $(( ${12} + ${13} )); }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 cc -O2 -o "$tmp/tls_load" tools/bench/tls_load.c -lssl -lcrypto || { echo "tls_bench: cannot build tls_load" >&2; exit 1; }
 cc -O2 -o "$tmp/idle_conns" tools/bench/idle_conns.c || { echo "tls_bench: cannot build idle_conns" >&2; exit 1; }
@@ -207,7 +192,7 @@ for listener in tls plain; do
 done
 
 # ---------------------------------------------------------------- tables
-med() { awk -F'\t' -v ph="$1" -v p="$2" -v col="$3" '$1 == ph && $2 == p { print $col }' "$results" | grep -v nan | median; }
+med() { awk -F'\t' -v ph="$1" -v p="$2" -v col="$3" '$1 == ph && $2 == p { print $col }' "$results" | grep -v nan | median 2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "nan" || b == "nan") print "–"; else printf "%.2f", a / b }'; }
 tables=$tmp/tables.md
 {
