@@ -52,7 +52,8 @@ void upstream_pool::release(backend& target, timed_stream& from, steady_clock::t
         from.close();
         return;
     }
-    target.idle.emplace_back(std::move(from.socket()), from.release_tls(), now);
+    // Braces, not emplace_back: aggregate construction in emplace is C++20 that clang 14 lacks.
+    target.idle.push_back(idle_connection{std::move(from.socket()), from.release_tls(), now});
 }
 
 void upstream_pool::clear(backend& target) {
