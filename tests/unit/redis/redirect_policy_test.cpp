@@ -1,18 +1,14 @@
 #include "gatewayd/redis/redirect_policy.hpp"
 
+#include "reply_builders.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
 
+using gw::test::error;
 using action = gw::redirect_step::action;
 using namespace std::chrono_literals;
-
-gw::redis_reply error(std::string text) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::error;
-    reply.text = std::move(text);
-    return reply;
-}
 
 gw::redis_reply ok() {
     gw::redis_reply reply;

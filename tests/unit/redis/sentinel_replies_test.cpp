@@ -1,29 +1,14 @@
 #include "gatewayd/redis/sentinel_replies.hpp"
 
+#include "reply_builders.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
 
-gw::redis_reply text(std::string value) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::string;
-    reply.text = std::move(value);
-    return reply;
-}
-
-gw::redis_reply integer(long long value) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::integer;
-    reply.integer = value;
-    return reply;
-}
-
-gw::redis_reply array(std::vector<gw::redis_reply> elements) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::array;
-    reply.elements = std::move(elements);
-    return reply;
-}
+using gw::test::array;
+using gw::test::integer;
+using gw::test::text;
 
 TEST(SentinelReplies, MasterAddressIsHostAndPortAsTwoStrings) {
     EXPECT_EQ(gw::parse_master_address(array({text("127.0.0.1"), text("6380")})), (gw::host_port{"127.0.0.1", 6380}));

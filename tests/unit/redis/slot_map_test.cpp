@@ -1,29 +1,14 @@
 #include "gatewayd/redis/slot_map.hpp"
 
+#include "reply_builders.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
 
-gw::redis_reply integer(long long value) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::integer;
-    reply.integer = value;
-    return reply;
-}
-
-gw::redis_reply text(std::string value) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::string;
-    reply.text = std::move(value);
-    return reply;
-}
-
-gw::redis_reply array(std::vector<gw::redis_reply> elements) {
-    gw::redis_reply reply;
-    reply.type = gw::redis_reply::kind::array;
-    reply.elements = std::move(elements);
-    return reply;
-}
+using gw::test::array;
+using gw::test::integer;
+using gw::test::text;
 
 gw::redis_reply node(std::string host, long long port) {
     return array({text(std::move(host)), integer(port), text("09dbe9720cda62f7865eabc5fd8857c5d2678366"), array({})});
