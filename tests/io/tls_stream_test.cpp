@@ -83,6 +83,21 @@ gw::net::awaitable<void> handshake(timed_stream& stream, outcome& out) {
     out = {true, stream.outcome(ec)};
 }
 
+struct handshake_pair {
+    outcome server, client;
+};
+
+// Starts TLS on both ends of the loopback pair and runs both handshakes to their end.
+handshake_pair handshake_both(loopback& t, gw::tls::ssl_ptr server_session, gw::tls::ssl_ptr client_session) {
+    t.server->start_tls(std::move(server_session));
+    t.client->start_tls(std::move(client_session));
+    handshake_pair ended;
+    asio::co_spawn(t.io, handshake(*t.server, ended.server), asio::detached);
+    asio::co_spawn(t.io, handshake(*t.client, ended.client), asio::detached);
+    EXPECT_TRUE(t.run_until([&] { return ended.server.done && ended.client.done; })) << "handshakes did not end";
+    return ended;
+}
+
 // Echoes what it reads until the peer closes; `ended` is how the last read ended.
 gw::net::awaitable<void> echo(timed_stream& stream, outcome& ended) {
     std::array<char, 7000> buffer;  // not a record size: reads end mid-record
@@ -135,14 +150,10 @@ TEST(TlsStream, BothEndsHandshakeAndEchoEveryPieceSize) {
     const auto backends = backend_context();
     ASSERT_TRUE(listener && backends);
     gw::tls::session_slot slot;
-    t.server->start_tls(listener->new_session());
-    t.client->start_tls(backends->new_session("api.example.test", slot));
-    outcome server_hello, client_hello;
-    asio::co_spawn(t.io, handshake(*t.server, server_hello), asio::detached);
-    asio::co_spawn(t.io, handshake(*t.client, client_hello), asio::detached);
-    ASSERT_TRUE(t.run_until([&] { return server_hello.done && client_hello.done; }));
-    ASSERT_FALSE(server_hello.ec) << server_hello.ec.message();
-    ASSERT_FALSE(client_hello.ec) << client_hello.ec.message();
+    const auto hello = handshake_both(t, listener->new_session(), backends->new_session("api.example.test", slot));
+    ASSERT_TRUE(hello.server.done && hello.client.done);
+    ASSERT_FALSE(hello.server.ec) << hello.server.ec.message();
+    ASSERT_FALSE(hello.client.ec) << hello.client.ec.message();
 
     std::string data;
     for (std::size_t i = 0; i < 3 * 1024 * 1024; ++i) data.push_back(static_cast<char>(i * 131 % 251));
@@ -167,12 +178,9 @@ TEST(TlsStream, ACutWithoutCloseNotifyIsATruncation) {
     const auto listener = listener_contexts();
     const auto backends = backend_context();
     gw::tls::session_slot slot;
-    t.server->start_tls(listener->new_session());
-    t.client->start_tls(backends->new_session("api.example.test", slot));
-    outcome a, b;
-    asio::co_spawn(t.io, handshake(*t.server, a), asio::detached);
-    asio::co_spawn(t.io, handshake(*t.client, b), asio::detached);
-    ASSERT_TRUE(t.run_until([&] { return a.done && b.done; }));
+    const auto hello = handshake_both(t, listener->new_session(), backends->new_session("api.example.test", slot));
+    ASSERT_TRUE(hello.server.done && hello.client.done);
+    ASSERT_FALSE(hello.server.ec || hello.client.ec);
     outcome ended;
     asio::co_spawn(t.io, echo(*t.server, ended), asio::detached);
     boost::system::error_code ignored;
@@ -215,14 +223,10 @@ TEST(TlsStream, ABackendWhoseCertificateNamesAnotherHostIsRefused) {
     const auto listener = listener_contexts();
     const auto backends = backend_context();
     gw::tls::session_slot slot;
-    t.server->start_tls(listener->new_session());
-    t.client->start_tls(backends->new_session("other.example.test", slot));
-    outcome a, b;
-    asio::co_spawn(t.io, handshake(*t.server, a), asio::detached);
-    asio::co_spawn(t.io, handshake(*t.client, b), asio::detached);
-    ASSERT_TRUE(t.run_until([&] { return a.done && b.done; }));
-    EXPECT_TRUE(b.ec);
-    EXPECT_EQ(gw::tls::describe_handshake_failure(t.client->ssl(), b.ec),
+    const auto hello = handshake_both(t, listener->new_session(), backends->new_session("other.example.test", slot));
+    ASSERT_TRUE(hello.server.done && hello.client.done);
+    EXPECT_TRUE(hello.client.ec);
+    EXPECT_EQ(gw::tls::describe_handshake_failure(t.client->ssl(), hello.client.ec),
               "certificate not trusted: hostname mismatch");
 }
 
