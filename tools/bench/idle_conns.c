@@ -10,24 +10,11 @@
  * build: cc -O2 -o idle_conns idle_conns.c
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
+#include "load_common.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* One request on fd; 1 when a complete 200 response was read. */
 static int one_request(int fd, int port) {
@@ -69,42 +56,17 @@ int main(int argc, char** argv) {
   double hold = atof(argv[4]);
   if (port <= 0 || count <= 0 || hold <= 0) return 2;
 
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
+  raise_fd_limit();
   int* fds = calloc((size_t)count, sizeof *fds);
   if (!fds) return 1;
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  struct timeval tv = {.tv_sec = 5};
   int ok = 0;
   for (int i = 0; i < count; ++i) {
-    fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fds[i] < 0) { perror("socket"); break; }
-    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int one = 1;
-    setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fds[i], (struct sockaddr*)&addr, sizeof addr) != 0) { perror("connect"); break; }
+    fds[i] = connect_loopback(port, 5);
+    if (fds[i] < 0) { perror("connect"); break; }
     if (!one_request(fds[i], port)) { fprintf(stderr, "idle_conns: request %d failed\n", i + 1); break; }
     ++ok;
   }
-  printf("ready %d\n", ok);
-  fflush(stdout);
-
-  double deadline = now_s() + hold;
-  while (now_s() < deadline && access(release, F_OK) != 0) usleep(20000);
-
-  int open_n = 0;
-  for (int i = 0; i < ok; ++i) {
-    char c;
-    ssize_t r = recv(fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r < 0) ++open_n;  /* EAGAIN: nothing to read and not closed */
-  }
-  printf("open %d\n", open_n);
-  fflush(stdout);
+  hold_and_report(fds, ok, hold, release);
   for (int i = 0; i < count; ++i)
     if (fds[i] > 0) close(fds[i]);
   free(fds);

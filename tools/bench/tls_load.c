@@ -16,54 +16,16 @@
  * build: cc -O2 -o tls_load tls_load.c -lssl -lcrypto
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
+#include "load_common.h"
+
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void raise_fd_limit(void) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-static int connect_loopback(int port, int timeout_s) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct timeval tv = {.tv_sec = timeout_s};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 /* One GET / over TLS; 1 when a complete 200 with a Content-Length body was read. */
 static int tls_request(SSL* ssl, int port) {
@@ -111,17 +73,7 @@ static int idle_main(int port, int count, const char* release, double hold) {
     }
     ++ok;
   }
-  printf("ready %d\n", ok);
-  fflush(stdout);
-  double deadline = now_s() + hold;
-  while (now_s() < deadline && access(release, F_OK) != 0) usleep(20000);
-  int open_n = 0;
-  for (int i = 0; i < ok; ++i) {
-    char c;
-    if (recv(fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0) ++open_n;
-  }
-  printf("open %d\n", open_n);
-  fflush(stdout);
+  hold_and_report(fds, ok, hold, release);
   for (int i = 0; i < count; ++i) {
     if (ssls[i]) SSL_free(ssls[i]);
     if (fds[i] > 0) close(fds[i]);
