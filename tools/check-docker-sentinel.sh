@@ -10,45 +10,27 @@ cd "$(dirname "$0")/.."
 gatewayd=${1:?usage: tools/check-docker-sentinel.sh GATEWAYD_BINARY}
 compose=docker/docker-compose.sentinel.yml
 config=docker/gateway-sentinel.yaml
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# shellcheck source=tools/compose_checks.sh
+. tools/compose_checks.sh
 
 work=$(mktemp -d /tmp/gatewayd-check-sentinel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if docker-compose -f "$compose" config -q 2>"$work/compose.err"; then
-  pass "docker-compose config -q accepts $compose"
-else
-  cat "$work/compose.err"
-  fail "docker-compose config -q rejects $compose"
-fi
-docker-compose -f "$compose" config >"$work/compose.yml" 2>/dev/null
+resolve_compose "$work/compose.yml" "$compose"
 
 cat >"$work/check.py" <<'PY'
 import re, sys, yaml
+from compose_checks import check_hardening, depends_on_healthy, mount, report
 compose = yaml.safe_load(open(sys.argv[1]))
 cfg = yaml.safe_load(open(sys.argv[2])) or {}
 services = compose.get("services", {})
-def report(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 sentinels = ["sentinel1", "sentinel2", "sentinel3"]
 expected = {"redis-primary", "redis-replica", *sentinels, "backend1", "backend2", "gateway"}
 report(set(services) == expected, "sentinel compose services are %s (got %s)" % (sorted(expected), sorted(services)))
-for name, svc in sorted(services.items()):
-    report(svc.get("read_only") is True, f"{name}: read_only root filesystem")
-    report(svc.get("cap_drop") == ["ALL"], f"{name}: cap_drop ALL")
-    report("no-new-privileges:true" in (svc.get("security_opt") or []), f"{name}: no-new-privileges")
-    image = svc.get("image", "")
-    report(":" in image and not image.endswith(":latest"), f"{name}: image pinned by tag ({image})")
-    if name != "gateway":
-        report("test" in (svc.get("healthcheck") or {}), f"{name}: has a healthcheck")
-def healthy_deps(svc, names):
-    deps = svc.get("depends_on") or {}
-    return isinstance(deps, dict) and all(deps.get(n, {}).get("condition") == "service_healthy" for n in names)
-report(healthy_deps(services.get("gateway", {}), sentinels + ["backend1", "backend2"]),
+check_hardening(services, sorted(n for n in services if n != "gateway"))
+report(depends_on_healthy(services.get("gateway", {}), sentinels + ["backend1", "backend2"]),
        "gateway depends_on the three sentinels and both backends, healthy")
-report(healthy_deps(services.get("redis-replica", {}), ["redis-primary"]), "the replica waits for the primary")
+report(depends_on_healthy(services.get("redis-replica", {}), ["redis-primary"]), "the replica waits for the primary")
 replica_cmd = services.get("redis-replica", {}).get("command") or []
 report("--replicaof" in replica_cmd and replica_cmd[replica_cmd.index("--replicaof") + 1] == "redis-primary",
        "redis-replica replicates redis-primary")
@@ -69,11 +51,6 @@ report(sorted(redis.get("sentinels") or []) == sorted(f"{n}:26379" for n in sent
 backends = sorted(b.get("url", "") for b in cfg.get("backends") or [])
 report(backends == ["http://backend1:8081", "http://backend2:8082"], f"{sys.argv[2]}: backends are the compose mocks")
 gw = services.get("gateway", {})
-def mount(m):  # (source, target, read_only) from the long or the short syntax
-    if isinstance(m, dict):
-        return str(m.get("source", "")), str(m.get("target")), bool(m.get("read_only"))
-    parts = str(m).split(":")
-    return parts[0], (parts[1] if len(parts) > 1 else ""), (len(parts) > 2 and "ro" in parts[2].split(","))
 report(any(src.endswith("gateway-sentinel.yaml") and dst == "/etc/gatewayd/gateway.yaml" and ro
            for src, dst, ro in map(mount, gw.get("volumes") or [])),
        "gateway mounts docker/gateway-sentinel.yaml read-only at /etc/gatewayd/gateway.yaml")
@@ -83,10 +60,7 @@ with open(sys.argv[3], "w") as out:
     lines = re.findall(r"'([^'\n]*)'", text.split("printf", 1)[-1].split(">", 1)[0])
     out.write("\n".join(line for line in lines if "%s" not in line) + "\n")
 PY
-structure=$(python3 "$work/check.py" "$work/compose.yml" "$config" "$work/sentinel.conf" 2>&1) \
-  || structure+=$'\nFAIL: the sentinel compose check crashed'
-echo "$structure"
-failures=$((failures + $(grep -c '^FAIL' <<<"$structure")))
+run_python_check "$work/check.py" "$work/compose.yml" "$config" "$work/sentinel.conf"
 
 # The sentinel config the containers write, tried with the local redis-server: on a free port,
 # monitoring a local primary in place of redis-primary, it must start and name that primary.

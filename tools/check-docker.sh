@@ -20,10 +20,8 @@ build_dir=${BUILD_DIR:-build-pkg}
 dockerfile=docker/Dockerfile
 compose=docker/docker-compose.yml
 compose_tls=docker/docker-compose.tls.yml
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# shellcheck source=tools/compose_checks.sh
+. tools/compose_checks.sh
 
 work=$(mktemp -d /tmp/gatewayd-check-docker.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -53,44 +51,23 @@ if [ ! -x "$build_dir/gatewayd" ] || [ ! -x "$build_dir/gatewayd-mock-backend" ]
 fi
 
 # --- docker-compose.yml -------------------------------------------------------------------------
-if docker-compose -f "$compose" config -q 2>"$work/compose.err"; then
-  pass "docker-compose config -q accepts $compose"
-else
-  cat "$work/compose.err"
-  fail "docker-compose config -q rejects $compose"
-fi
-docker-compose -f "$compose" config >"$work/compose.yml" 2>/dev/null
+resolve_compose "$work/compose.yml" "$compose"
 
 # Structure of the resolved compose file and its agreement with docker/gateway.yaml.
 cat >"$work/compose_check.py" <<'PY'
 import re, sys, yaml
+from compose_checks import check_hardening, depends_on_healthy, mount, published_ports, report
 compose = yaml.safe_load(open(sys.argv[1]))
 gateway_cfg = yaml.safe_load(open(sys.argv[2])) or {}
 dockerfile = open(sys.argv[3]).read()
 services = compose.get("services", {})
-def report(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 report(set(services) == {"redis", "backend1", "backend2", "gateway"},
        "compose services are redis, backend1, backend2, gateway (got %s)" % sorted(services))
-for name, svc in sorted(services.items()):
-    report(svc.get("read_only") is True, f"{name}: read_only root filesystem")
-    report(svc.get("cap_drop") == ["ALL"], f"{name}: cap_drop ALL")
-    report("no-new-privileges:true" in (svc.get("security_opt") or []), f"{name}: no-new-privileges")
-    image = svc.get("image", "")
-    report(":" in image and not image.endswith(":latest"), f"{name}: image pinned by tag ({image})")
-for name in ("redis", "backend1", "backend2"):
-    report("test" in (services.get(name, {}).get("healthcheck") or {}), f"{name}: has a healthcheck")
+check_hardening(services, ("redis", "backend1", "backend2"))
 gw = services.get("gateway", {})
-deps = gw.get("depends_on") or {}
-report(isinstance(deps, dict) and all(deps.get(s, {}).get("condition") == "service_healthy"
-                                      for s in ("redis", "backend1", "backend2")),
+report(depends_on_healthy(gw, ("redis", "backend1", "backend2")),
        "gateway depends_on redis, backend1, backend2 with condition service_healthy")
-def mount(m):  # (target, read_only) from the long or the short syntax
-    if isinstance(m, dict):
-        return str(m.get("target")), bool(m.get("read_only"))
-    parts = str(m).split(":")
-    return (parts[1] if len(parts) > 1 else parts[0]), (len(parts) > 2 and "ro" in parts[2].split(","))
-report(("/etc/gatewayd/gateway.yaml", True) in [mount(m) for m in gw.get("volumes") or []],
+report(any(dst == "/etc/gatewayd/gateway.yaml" and ro for _, dst, ro in map(mount, gw.get("volumes") or [])),
        "gateway mounts its config read-only at /etc/gatewayd/gateway.yaml")
 # Which port each mock backend listens on, from its entrypoint.
 backend_ports = {}
@@ -111,40 +88,24 @@ report(redis_host == "redis", f"docker/gateway.yaml redis.address uses the servi
 listen = str(gateway_cfg.get("listen", "0.0.0.0:8080"))
 admin = str((gateway_cfg.get("admin") or {}).get("listen", "127.0.0.1:9901"))
 report(listen.startswith("0.0.0.0:"), f"gateway listens on all interfaces in the container ({listen})")
-published = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
-             for p in gw.get("ports") or []]
+published = published_ports(gw)
 report(listen.rsplit(":", 1)[1] in published and admin.rsplit(":", 1)[1] in published,
        f"gateway publishes its listen and admin ports ({published})")
 hc = re.search(r"^HEALTHCHECK.*?https?://127\.0\.0\.1:(\d+)/healthz", dockerfile, re.M | re.S)
 report(bool(hc) and hc.group(1) == admin.rsplit(":", 1)[1],
        f"image HEALTHCHECK polls /healthz on the admin port of docker/gateway.yaml ({admin})")
 PY
-structure=$(python3 "$work/compose_check.py" "$work/compose.yml" docker/gateway.yaml "$dockerfile" 2>&1) \
-  || structure+=$'\nFAIL: the compose structure check crashed'
-echo "$structure"
-failures=$((failures + $(grep -c '^FAIL' <<<"$structure")))
+run_python_check "$work/compose_check.py" "$work/compose.yml" docker/gateway.yaml "$dockerfile"
 
 # --- the TLS example ----------------------------------------------------------------------------
-if docker-compose -f "$compose" -f "$compose_tls" config -q 2>"$work/compose-tls.err"; then
-  pass "docker-compose config -q accepts $compose with $compose_tls"
-else
-  cat "$work/compose-tls.err"
-  fail "docker-compose config -q rejects $compose with $compose_tls"
-fi
-docker-compose -f "$compose" -f "$compose_tls" config >"$work/compose-tls.yml" 2>/dev/null
+resolve_compose "$work/compose-tls.yml" "$compose" "$compose_tls"
 cat >"$work/compose_tls_check.py" <<'PY'
 import sys, yaml
+from compose_checks import mount, published_ports, report
 compose = yaml.safe_load(open(sys.argv[1]))
 plain = yaml.safe_load(open(sys.argv[2])) or {}
 tls_cfg = yaml.safe_load(open(sys.argv[3])) or {}
 gw = compose.get("services", {}).get("gateway", {})
-def report(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
-def mount(m):
-    if isinstance(m, dict):
-        return str(m.get("source", "")), str(m.get("target")), bool(m.get("read_only"))
-    parts = str(m).split(":")
-    return parts[0], parts[1], len(parts) > 2 and "ro" in parts[2].split(",")
 mounts = [mount(m) for m in gw.get("volumes") or []]
 report(any(src.endswith("docker/gateway-tls.yaml") and dst == "/etc/gatewayd/gateway.yaml" and ro for src, dst, ro in mounts),
        "TLS example: gateway-tls.yaml mounted read-only as /etc/gatewayd/gateway.yaml")
@@ -152,8 +113,7 @@ report(any(src.endswith("docker/tls") and dst == "/etc/gatewayd/tls" and ro for 
        "TLS example: docker/tls mounted read-only at /etc/gatewayd/tls")
 tls = tls_cfg.get("tls") or {}
 port = str(tls.get("listen", "")).rsplit(":", 1)[-1]
-published = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
-             for p in gw.get("ports") or []]
+published = published_ports(gw)
 report(bool(port) and port in published, f"TLS example: tls.listen port {port} is published ({published})")
 certs = [c.get(k, "") for c in tls.get("certificates") or [] for k in ("cert", "key")]
 report(bool(certs) and all(p.startswith("/etc/gatewayd/tls/") for p in certs),
@@ -161,10 +121,7 @@ report(bool(certs) and all(p.startswith("/etc/gatewayd/tls/") for p in certs),
 same = {k: v for k, v in tls_cfg.items() if k != "tls"} == plain
 report(same, "TLS example: gateway-tls.yaml is gateway.yaml plus its tls section")
 PY
-tls_structure=$(python3 "$work/compose_tls_check.py" "$work/compose-tls.yml" docker/gateway.yaml docker/gateway-tls.yaml 2>&1) \
-  || tls_structure+=$'\nFAIL: the TLS example check crashed'
-echo "$tls_structure"
-failures=$((failures + $(grep -c '^FAIL' <<<"$tls_structure")))
+run_python_check "$work/compose_tls_check.py" "$work/compose-tls.yml" docker/gateway.yaml docker/gateway-tls.yaml
 check ".gitignore keeps docker/tls (demo keys) out of git" grep -qx '/docker/tls/' .gitignore
 check ".dockerignore keeps docker/tls out of the image" grep -qx 'docker/tls' .dockerignore
 
