@@ -1018,6 +1018,11 @@ $chain_table
 The limit (10^9 per hour) is never reached, so every request is checked and proxied. Redis runs
 on CPU $load_cpu beside wrk and the backends; its CPU per request is its utime+stime over the run.
 
+Redis's own time per limit check (\`INFO commandstats\`, \`EVALSHA\` usec_per_call, median over
+the rounds): the algorithms' scripts side by side.
+
+$redis_call_table
+
 ## 429 flood: one client over its limit
 
 $flood_table
