@@ -2,6 +2,7 @@
 
 #include "gatewayd/config/config_loader.hpp"
 #include "gatewayd/http/session.hpp"
+#include "gatewayd/io/block_pool.hpp"
 #include "gatewayd/log/logging.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -177,6 +178,9 @@ void check_responses(std::string_view received) {
     while (!received.empty()) {
         http::response_parser<http::string_body> parser;
         parser.eager(true);
+        // The gateway relays a backend's head of up to 60 KiB (upstream/exchange.cpp) plus the
+        // headers it adds, past Beast's 8 KiB default.
+        parser.header_limit(static_cast<std::uint32_t>(gw::block_pool::block_size));
         parser.body_limit(max_received);
         const std::size_t used = parser.put(asio::buffer(received.data(), received.size()), ec);
         if (ec == http::error::need_more) {
