@@ -755,11 +755,12 @@ fi
 # tables the page has.
 tls_tables=""
 if ! skipped tls; then
+  # This script pinned itself to the load CPU; tls_bench lays out both CPUs itself.
   log "tls: tools/bench/tls_bench.sh"
   tls_args=(--rounds "$rounds" --duration "$duration" --tables "$tmp/tls-tables.md")
   [ "$quick" = 1 ] && tls_args=(--quick --tables "$tmp/tls-tables.md")
   if GATEWAYD="$tmp/bin/gatewayd" MOCK_BACKEND="$tmp/bin/gatewayd-mock-backend" \
-       bash tools/bench/tls_bench.sh "${tls_args[@]}" >"$tmp/tls-bench.out" 2>"$tmp/tls-bench.err"; then
+       taskset -c "$both_cpus" bash tools/bench/tls_bench.sh "${tls_args[@]}" >"$tmp/tls-bench.out" 2>"$tmp/tls-bench.err"; then
     tls_tables=$(cat "$tmp/tls-tables.md")
   else
     add_problem gatewayd "tls phase failed: $(tail -n 1 "$tmp/tls-bench.err")"

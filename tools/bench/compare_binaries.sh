@@ -94,4 +94,4 @@ for mode in "${modes[@]}"; do
   awk -v o="${!old_var}" -v n="${!new_var}" -v m="$mode" 'BEGIN { printf "%s: new/old CPU per request %.3f\n", m, n / o }'
 done
 echo "binaries: old ${binaries[0]}, new ${binaries[1]}; $connections connections, wrk -t1, CPU $proxy_cpu for gatewayd" \
-  "($(nproc --all) CPUs, CLK_TCK $clk_tck)"
+  "($(nproc) CPUs, CLK_TCK $clk_tck)"

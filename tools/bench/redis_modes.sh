@@ -204,7 +204,7 @@ for load in "${loads[@]}"; do
   done
 done
 echo "gatewayd $gatewayd on CPU $proxy_cpu; wrk -t1 -c$connections, the backends and every redis-server on CPU $load_cpu" \
-  "($(nproc --all) CPUs, CLK_TCK $clk_tck); paced: about $pace req/s; medians of $rounds rounds;" \
+  "($(nproc) CPUs, CLK_TCK $clk_tck); paced: about $pace req/s; medians of $rounds rounds;" \
   "round trips: sequential Redis waits of one request"
 for mode in "${modes[@]}"; do
   if grep -qi "unreachable\|error" "$tmp/$mode.log"; then echo "$mode log:" >&2; cat "$tmp/$mode.log" >&2; fi

@@ -34,7 +34,7 @@ mock=${MOCK_BACKEND:-$build_dir/gatewayd-mock-backend}
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 for f in "$gatewayd" "$mock" "$nginx_bin"; do [ -x "$f" ] || { echo "tls_bench: $f missing (build first)" >&2; exit 2; }; done
 for tool in wrk openssl taskset cc python3; do command -v "$tool" >/dev/null || { echo "tls_bench: $tool not found" >&2; exit 2; }; done
-[ "$(nproc --all)" -ge 2 ] || { echo "tls_bench: needs 2 CPUs for the pinned layout" >&2; exit 2; }
+[ "$(nproc)" -ge 2 ] || { echo "tls_bench: needs 2 CPUs for the pinned layout" >&2; exit 2; }
 
 log() { echo "tls_bench: $*" >&2; }
 tmp=$(mktemp -d /tmp/gatewayd-tls-bench.XXXXXX)
@@ -245,7 +245,7 @@ tables=$tmp/tables.md
   done
   echo
   echo "Command: \`bash tools/bench/tls_bench.sh --rounds $rounds --duration $duration\` ($rounds round(s), medians;" \
-       "$(nproc --all) CPUs, $(openssl version | cut -d' ' -f1-2), nginx $("$nginx_bin" -v 2>&1 | sed 's|.*/||'), gatewayd $("$gatewayd" --version | cut -d' ' -f2)" \
+       "$(nproc) CPUs, $(openssl version | cut -d' ' -f1-2), nginx $("$nginx_bin" -v 2>&1 | sed 's|.*/||'), gatewayd $("$gatewayd" --version | cut -d' ' -f2)" \
        "git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))."
 } >"$tables"
 cat "$tables"
