@@ -2,7 +2,7 @@
 
 #include <openssl/ssl.h>
 
-#include <algorithm>
+#include <cstddef>
 
 #include <sys/socket.h>
 #include <cerrno>
@@ -35,7 +35,7 @@ void close_connection(idle_connection& connection) {
 bool upstream_pool::acquire(backend& target, steady_clock::time_point now, timed_stream& into) {
     while (!target.idle.empty()) {
         idle_connection& candidate = target.idle.back();
-        const bool usable = now - candidate.idle_since < idle_timeout_ && still_open(candidate);
+        const bool usable = now - candidate.idle_since < limits_.idle_timeout && still_open(candidate);
         if (usable) {
             into.adopt(candidate.socket, candidate.ssl);
         } else {
@@ -48,7 +48,7 @@ bool upstream_pool::acquire(backend& target, steady_clock::time_point now, timed
 }
 
 void upstream_pool::release(backend& target, timed_stream& from, steady_clock::time_point now) {
-    if (target.idle.size() >= max_idle_ || max_idle_ == 0) {
+    if (limits_.max_idle == 0) {
         from.close();
         return;
     }
@@ -62,11 +62,10 @@ void upstream_pool::clear(backend& target) {
 }
 
 void upstream_pool::sweep(backend& target, steady_clock::time_point now) {
-    // Oldest first: stop at the first one still young enough.
-    const auto young = std::find_if(target.idle.begin(), target.idle.end(),
-                                    [&](const idle_connection& c) { return now - c.idle_since < idle_timeout_; });
-    for (auto it = target.idle.begin(); it != young; ++it) close_connection(*it);
-    target.idle.erase(target.idle.begin(), young);
+    const std::size_t closed = sweep_count(
+        target.idle.size(), [&](std::size_t i) { return now - target.idle[i].idle_since; }, limits_);
+    for (std::size_t i = 0; i < closed; ++i) close_connection(target.idle[i]);
+    target.idle.erase(target.idle.begin(), target.idle.begin() + static_cast<std::ptrdiff_t>(closed));
 }
 
 net::awaitable<beast::error_code> connect_upstream(timed_stream& stream, asio::ip::tcp::endpoint endpoint,

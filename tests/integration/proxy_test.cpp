@@ -3,13 +3,49 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace it {
 namespace {
 
 std::string default_body(std::uint16_t port, std::string_view target) {
     return "Response from backend on port " + std::to_string(port) + " | path: " + std::string(target);
+}
+
+// Established TCP connections on this machine whose remote end is 127.0.0.1:`port`: with one
+// gateway in front of a backend, the gateway's connections to it.
+std::size_t connections_to(std::uint16_t port) {
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // column names
+    std::size_t count = 0;
+    char remote[16];
+    std::snprintf(remote, sizeof remote, "0100007F:%04X", port);
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, peer, state;
+        fields >> slot >> local >> peer >> state;
+        if (peer == remote && state == "01") ++count;
+    }
+    return count;
+}
+
+// `clients` requests to /delay/300 on as many connections at once, all answered 200.
+void concurrent_burst(gateway_process& gateway, int clients) {
+    std::vector<std::unique_ptr<http_connection>> connections;
+    for (int i = 0; i < clients; ++i) {
+        connections.push_back(gateway.connect());
+        connections.back()->send_request("GET", "/delay/300");
+    }
+    for (auto& connection : connections) {
+        const auto response = connection->read_response();
+        EXPECT_EQ(response.status, 200) << describe(response);
+    }
 }
 
 class ProxyTest : public ::testing::Test {
@@ -107,6 +143,29 @@ TEST_F(ProxyTest, FreshClientConnectionsStillReusePooledBackendConnections) {
     ASSERT_TRUE(wait_until([&] { return backend.request_count("/fresh/") == 50; }, 2s));
     const auto connections = backend.connection_ids("/fresh/").size();
     EXPECT_LE(connections, 5u) << "50 sequential requests used " << connections << " backend connections";
+}
+
+TEST_F(ProxyTest, ABurstReusesTheLastBurstsConnectionsAndTheSurplusClosesAfterItsGrace) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()},
+                                   .upstream = "connect_timeout: 500ms, max_idle_per_backend: 1",
+                                   .health_check = "enabled: false"});
+
+    concurrent_burst(gateway, 4);
+    ASSERT_TRUE(wait_until([&] { return backend.request_count("/delay/") == 4; }, 2s));
+    EXPECT_EQ(backend.connection_ids("/delay/").size(), 4u);
+    // Right after it, a second burst finds the first one's four connections still open.
+    concurrent_burst(gateway, 4);
+    ASSERT_TRUE(wait_until([&] { return backend.request_count("/delay/") == 8; }, 2s));
+    EXPECT_EQ(backend.connection_ids("/delay/").size(), 4u);
+
+    // Once the burst is over, the pool shrinks back to max_idle_per_backend...
+    EXPECT_TRUE(wait_until([&] { return connections_to(backend.port()) == 1; }, 5s))
+        << connections_to(backend.port()) << " connections to the backend are still open";
+    // ...so the next burst has to open three again.
+    concurrent_burst(gateway, 4);
+    ASSERT_TRUE(wait_until([&] { return backend.request_count("/delay/") == 12; }, 2s));
+    EXPECT_EQ(backend.connection_ids("/delay/").size(), 7u);
 }
 
 TEST_F(ProxyTest, PostIsRetriedOnTheLiveBackendWhenTheFirstRefuses) {

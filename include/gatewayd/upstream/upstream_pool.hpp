@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayd/upstream/backend.hpp"
+#include "gatewayd/upstream/pool_trim.hpp"
 
 #include "gatewayd/io/net.hpp"
 #include "gatewayd/io/timed_stream.hpp"
@@ -14,7 +15,7 @@ namespace gw {
 class upstream_pool {
 public:
     upstream_pool(std::size_t max_idle_per_backend, duration idle_timeout)
-        : max_idle_(max_idle_per_backend), idle_timeout_(idle_timeout) {}
+        : limits_{max_idle_per_backend, idle_timeout} {}
 
     // An idle connection that has not been idle longer than idle_timeout and has nothing to
     // read, if any. One that has (EOF: the backend closed it; bytes: a response to nothing,
@@ -25,18 +26,18 @@ public:
     bool acquire(backend& target, steady_clock::time_point now, timed_stream& into);
 
     // Keeps the connection of `from`, whose last exchange ended cleanly (leaving `from` closed);
-    // closes it when the pool is full.
+    // closes it when pooling is off. Beyond max_idle it is kept as surplus, which the sweep
+    // closes after surplus_grace unless a request takes it first.
     void release(backend& target, timed_stream& from, steady_clock::time_point now);
 
     // Closes every idle connection of a backend: after one turned out stale the rest likely are.
     static void clear(backend& target);
 
-    // Closes connections idle for longer than idle_timeout.
+    // Closes connections idle for longer than idle_timeout and surplus past its grace.
     void sweep(backend& target, steady_clock::time_point now);
 
 private:
-    std::size_t max_idle_;
-    duration idle_timeout_;
+    pool_limits limits_;
 };
 
 // Connects `stream` (closed) with a deadline and TCP_NODELAY.
