@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 namespace gw {
@@ -90,6 +91,25 @@ void body_decoder::end_of_input() {
     fail(body_error::cut_short);
 }
 
+std::uint64_t body_decoder::direct_room() const {
+    if (state_ != state::data || failed()) return 0;
+    return kind_ == kind::until_close ? std::numeric_limits<std::uint64_t>::max() : remaining_;
+}
+
+void body_decoder::took_direct(std::size_t n) {
+    if (n > direct_room()) {
+        fail(body_error::bad_framing);
+        return;
+    }
+    count_data(n);
+}
+
+void body_decoder::count_data(std::size_t n) {
+    if (kind_ == kind::until_close) return;
+    remaining_ -= n;
+    if (remaining_ == 0) state_ = kind_ == kind::length ? state::done : state::data_cr;
+}
+
 body_decoder::step body_decoder::decode(std::span<const char> in, std::span<char> out) {
     step s;
     while (!failed() && state_ != state::done) {
@@ -100,9 +120,7 @@ body_decoder::step body_decoder::decode(std::span<const char> in, std::span<char
             std::memcpy(out.data() + s.produced, in.data() + s.consumed, n);
             s.consumed += n;
             s.produced += n;
-            if (kind_ == kind::until_close) continue;
-            remaining_ -= n;
-            if (remaining_ == 0) state_ = kind_ == kind::length ? state::done : state::data_cr;
+            count_data(n);
             continue;
         }
         if (s.consumed == in.size()) break;

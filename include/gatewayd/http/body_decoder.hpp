@@ -44,6 +44,13 @@ public:
     // The source closed: the end of an until-close body, otherwise a body cut short.
     void end_of_input();
 
+    // Body bytes that may be read straight into the output instead of through decode's copy:
+    // the rest of the length or of the current chunk, any amount for an until-close body, 0
+    // where framing comes next or the body is over.
+    std::uint64_t direct_room() const;
+    // Counts `n` body bytes (at most direct_room()) that were read straight into the output.
+    void took_direct(std::size_t n);
+
     bool done() const { return state_ == state::done; }
     bool failed() const { return error_.has_value(); }
     boost::system::error_code error() const { return error_ ? make_error_code(*error_) : boost::system::error_code{}; }
@@ -90,6 +97,7 @@ private:
         return true;
     }
     void fail(body_error error);
+    void count_data(std::size_t n);
 
     kind kind_;
     state state_;

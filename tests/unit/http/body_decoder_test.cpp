@@ -164,3 +164,58 @@ TEST(BodyDecoder, ChunkedCutShortIsAnError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Body data a relay read straight into its chunk counts as decoded; framing never can be.
+TEST(BodyDecoderDirect, ALengthBodyCanBeReadStraightThroughToItsEnd) {
+    auto decoder = body_decoder::with_length(100'000);
+    EXPECT_EQ(decoder.direct_room(), 100'000u);
+    decoder.took_direct(65'536);
+    EXPECT_EQ(decoder.direct_room(), 100'000u - 65'536u);
+    EXPECT_FALSE(decoder.done());
+    decoder.took_direct(100'000 - 65'536);
+    EXPECT_TRUE(decoder.done());
+    EXPECT_EQ(decoder.direct_room(), 0u);
+}
+
+TEST(BodyDecoderDirect, AChunkedBodyOffersOnlyTheRestOfTheCurrentChunk) {
+    auto decoder = body_decoder::chunked(0);
+    EXPECT_EQ(decoder.direct_room(), 0u);  // a chunk-size line comes first
+    std::string out(64, '\0');
+    const std::string_view line = "2710\r\n";  // 10,000 bytes
+    EXPECT_EQ(decoder.decode(line, out).consumed, line.size());
+    EXPECT_EQ(decoder.direct_room(), 10'000u);
+    decoder.took_direct(10'000);
+    EXPECT_EQ(decoder.direct_room(), 0u);  // the CRLF after the data is framing
+    const std::string_view rest = "\r\n0\r\n\r\n";
+    const auto step = decoder.decode(rest, out);
+    EXPECT_EQ(step.consumed, rest.size());
+    EXPECT_EQ(step.produced, 0u);
+    EXPECT_TRUE(decoder.done());
+    EXPECT_FALSE(decoder.failed());
+}
+
+TEST(BodyDecoderDirect, AnUntilCloseBodyTakesAnyAmountUntilTheSourceCloses) {
+    auto decoder = body_decoder::until_close();
+    EXPECT_GT(decoder.direct_room(), std::uint64_t{1} << 40);
+    decoder.took_direct(1'000'000);
+    EXPECT_FALSE(decoder.done());
+    decoder.end_of_input();
+    EXPECT_TRUE(decoder.done());
+}
+
+TEST(BodyDecoderDirect, MoreThanTheRoomIsAFramingError) {
+    auto decoder = body_decoder::with_length(10);
+    decoder.took_direct(11);
+    ASSERT_TRUE(decoder.failed());
+    EXPECT_EQ(decoder.error(), gw::make_error_code(body_error::bad_framing));
+    EXPECT_EQ(decoder.direct_room(), 0u);
+}
+
+TEST(BodyDecoderDirect, NoBodyOffersNothing) {
+    EXPECT_EQ(body_decoder::none().direct_room(), 0u);
+    EXPECT_EQ(body_decoder::with_length(0).direct_room(), 0u);
+}
+
+}  // namespace
