@@ -7,6 +7,10 @@
 #   body64k  GET /bytes/65536 on 50 connections (64 KiB responses, Content-Length): req/s, CPU
 #            per request
 #   base     GET / on 50 connections, the same peers' small-request figure as a control
+#   flood    one client over its limit (gatewayd: limit 1 per hour, memory store; nginx
+#            limit_req 1r/m): at peak (wrk -t1 -c50) with the share of its core the proxy used,
+#            which says whether the proxy or the load generator was the limit, and paced at one
+#            rate both sustain (h2load, 50 clients, 30,000 req/s), where batching cannot differ
 # "Upstream connects" is the machine's TCP ActiveOpens over the measured run (/proc/net/snmp)
 # less wrk's own connections: nothing else may run meanwhile. A second gatewayd binary to
 # compare (an older build) joins as gatewayd-base with GATEWAYD_BASE=path.
@@ -35,7 +39,7 @@ haproxy_bin=$(command -v haproxy || echo /usr/sbin/haproxy)
 for f in "$gatewayd" "$mock" "$nginx_bin" "$haproxy_bin" ${GATEWAYD_BASE:+"$GATEWAYD_BASE"}; do
   [ -x "$f" ] || { echo "scale_bench: $f missing (build first)" >&2; exit 2; }
 done
-for tool in wrk taskset python3; do command -v "$tool" >/dev/null || { echo "scale_bench: $tool not found" >&2; exit 2; }; done
+for tool in wrk h2load curl taskset python3; do command -v "$tool" >/dev/null || { echo "scale_bench: $tool not found" >&2; exit 2; }; done
 [ "$(nproc)" -ge 2 ] || { echo "scale_bench: needs 2 CPUs for the pinned layout" >&2; exit 2; }
 
 log() { echo "scale_bench: $*" >&2; }
@@ -51,14 +55,14 @@ wait_port "$b1"; wait_port "$b2"
 
 declare -A pid_of port_of
 peers=()
-start_gatewayd() {  # NAME BINARY
-  local port
+start_gatewayd() {  # NAME BINARY [RATE-LIMIT]
+  local port limit=${3:-'{enabled: false}'}
   port=$(free_port)
   cat >"$tmp/$1.yaml" <<YAML
 listen: "127.0.0.1:$port"
 admin: {listen: ""}
 log: {level: warn, access_log: false}
-rate_limit: {enabled: false}
+rate_limit: $limit
 health_check: {enabled: false}
 client: {max_connections: 4096}
 backends: [{url: "http://127.0.0.1:$b1"}, {url: "http://127.0.0.1:$b2"}]
@@ -85,6 +89,11 @@ start_from_template nginx tools/bench/nginx.conf.in nginx.conf \
 peers+=(nginx)
 start_from_template haproxy tools/bench/haproxy.cfg.in haproxy.cfg "$haproxy_bin" -db -f "$tmp/haproxy/haproxy.cfg"
 peers+=(haproxy)
+flood_peers=(gatewayd-429 nginx-limit_req)
+start_gatewayd gatewayd-429 "$gatewayd" "{enabled: true, store: memory, requests: 1, window: 1h}"
+start_from_template nginx-limit_req tools/bench/nginx-limit_req.conf.in nginx.conf \
+  "$nginx_bin" -p "$tmp/nginx-limit_req" -c "$tmp/nginx-limit_req/nginx.conf" -e "$tmp/nginx-limit_req/error.log"
+for p in "${flood_peers[@]}"; do curl -s -o /dev/null "http://127.0.0.1:${port_of[$p]}/"; done  # the one allowed
 log "peers: ${peers[*]}; $rounds round(s) of ${duration}s measurements"
 
 results=$tmp/results.tsv   # phase peer req/s cpu_us p99_us connects_per_1k
@@ -111,6 +120,28 @@ measure() {  # PHASE PEER CONNECTIONS PATH
     printf "%s\t%s\t%.0f\t%.2f\t%s\t%.1f\n", ph, p, r, cpu * 1e6 / t / n, q, opens * 1000 / n }' >>"$results"
 }
 
+flood_results=$tmp/flood.tsv   # peer peak_rps peak_cpu_us busy_pct paced_rps paced_cpu_us
+: >"$flood_results"
+flood() {  # PEER: 429s at peak, then paced
+  local p=$1 t0 t1 out n rps busy prps pn pcpu
+  taskset -c $load_cpu wrk -t1 -c50 -d"${warmup}s" "http://127.0.0.1:${port_of[$p]}/" >/dev/null 2>&1 || true
+  t0=$(ticks "${pid_of[$p]}")
+  out=$(taskset -c $load_cpu wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:${port_of[$p]}/" 2>&1 || true)
+  t1=$(ticks "${pid_of[$p]}")
+  n=$(awk '/requests in/ { print $1 }' <<<"$out") rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+  busy=$(awk -v c=$((t1 - t0)) -v t="$clk_tck" -v d="$duration" 'BEGIN { printf "%.0f", c * 100 / t / d }')
+  local c_peak=$((t1 - t0))
+  t0=$(ticks "${pid_of[$p]}")
+  out=$(taskset -c $load_cpu h2load --h1 -t1 -c50 --rps=600 -D "$duration" "http://127.0.0.1:${port_of[$p]}/" 2>&1 || true)
+  t1=$(ticks "${pid_of[$p]}")
+  pn=$(awk '/^requests:/ { print $6 }' <<<"$out")   # done: a 429 is a completed request
+  prps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' <<<"$out")
+  awk -v p="$p" -v n="${n:-0}" -v r="${rps:-0}" -v c="$c_peak" -v t="$clk_tck" -v b="$busy" -v pn="${pn:-0}" \
+      -v pr="${prps:-0}" -v pc=$((t1 - t0)) 'BEGIN {
+    printf "%s\t%.0f\t%s\t%s\t%.0f\t%s\n", p, r, n ? sprintf("%.2f", c * 1e6 / t / n) : "nan", b, pr,
+      pn ? sprintf("%.2f", pc * 1e6 / t / pn) : "nan" }' >>"$flood_results"
+}
+
 for r in $(seq 1 "$rounds"); do
   for p in "${peers[@]}"; do
     log "round $r: $p"
@@ -118,8 +149,12 @@ for r in $(seq 1 "$rounds"); do
     measure body64k "$p" 50 /bytes/65536
     measure base "$p" 50 /
   done
+  for p in "${flood_peers[@]}"; do
+    log "round $r: $p"
+    flood "$p"
+  done
 done
-for p in "${peers[@]}"; do kill -0 "${pid_of[$p]}" 2>/dev/null || { log "$p died during the run"; exit 1; }; done
+for p in "${peers[@]}" "${flood_peers[@]}"; do kill -0 "${pid_of[$p]}" 2>/dev/null || { log "$p died during the run"; exit 1; }; done
 rss_per_conn=()
 for p in "${peers[@]}"; do rss_per_conn+=("$p=$(awk '/^VmRSS:/ { print $2 }' "/proc/${pid_of[$p]}/status")"); done
 
@@ -145,6 +180,16 @@ tables=$tmp/tables.md
   for p in "${peers[@]}"; do
     c=$(med body64k "$p" 4) s=$(med base "$p" 4)
     echo "| $p | $(med body64k "$p" 3) | $c | $(ratio "$c" "$hb") | $(ratio "$c" "$nb") | $s | $(ratio "$s" "$ns") |"
+  done
+  echo
+  echo "429 flood, one client over its limit (gatewayd: limit 1 per hour, memory store; nginx: limit_req 1r/m, burst 0). Peak: wrk -t1 -c50; \"proxy busy\" is the share of its core the proxy used (below 100%, the load generator was the limit). Paced: h2load, 50 clients, 30,000 req/s in all:"
+  echo
+  echo "| peer | peak req/s | CPU µs/refusal at peak | proxy busy | paced req/s | CPU µs/refusal paced | paced CPU ÷ nginx |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  fmed() { awk -F'\t' -v p="$1" -v col="$2" '$1 == p { print $col }' "$flood_results" | grep -v nan | median 2; }
+  npc=$(fmed nginx-limit_req 6)
+  for p in "${flood_peers[@]}"; do
+    echo "| $p | $(fmed "$p" 2) | $(fmed "$p" 3) | $(fmed "$p" 4)% | $(fmed "$p" 5) | $(fmed "$p" 6) | $(ratio "$(fmed "$p" 6)" "$npc") |"
   done
   echo
   echo "Command: \`bash tools/bench/scale_bench.sh --rounds $rounds --duration $duration\` ($rounds round(s), medians;" \
