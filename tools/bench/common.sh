@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 # Shared by the scripts in tools/bench (sourced after they cd to the repository root): the pinned
-# CPU layout, a temp dir, processes stopped by PID on exit, free ports, CPU ticks and medians.
+# CPU layout, a temp dir, processes stopped by PID on exit, free ports, CPU ticks, medians and
+# the writing of a table section into docs/performance.md.
 #   tmp=$(mktemp -d); source tools/bench/common.sh
 # Every process a script starts goes into pids+=($!); cleanup stops them and removes $tmp.
 
@@ -35,4 +36,19 @@ ticks() {  # utime + stime of PID, in clock ticks
 median() {
   sort -n | awk -v d="${1:-2}" '{ v[NR] = $1 } END {
     if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.*f\n", d, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# write_docs_section NAME TABLES: replaces what stands between <!-- NAME:begin --> and
+# <!-- NAME:end --> in docs/performance.md with the file TABLES.
+write_docs_section() {
+  python3 - "$1" "$2" docs/performance.md <<'PY'
+import sys
+name, tables, page = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+doc = open(page).read()
+begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+if begin not in doc or end not in doc:
+    sys.exit(f"{page} has no {name} markers")
+head, rest = doc.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(page, "w").write(head + begin + "\n" + tables + end + tail)
+PY
 }

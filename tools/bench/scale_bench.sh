@@ -201,17 +201,7 @@ log "RSS after the run (KiB): ${rss_per_conn[*]}"
 [ -n "$out" ] && cp "$tables" "$out"
 
 if [ "$write_docs" = 1 ]; then
-  python3 - "$tables" docs/performance.md <<'PY'
-import sys
-tables = open(sys.argv[1]).read()
-doc = open(sys.argv[2]).read()
-begin, end = "<!-- scale-bench:begin -->", "<!-- scale-bench:end -->"
-if begin not in doc:
-    sys.exit("docs/performance.md has no scale-bench markers")
-head, rest = doc.split(begin, 1)
-_, tail = rest.split(end, 1)
-open(sys.argv[2], "w").write(head + begin + "\n" + tables + end + tail)
-PY
+  write_docs_section scale-bench "$tables"
   log "wrote the scale tables into docs/performance.md"
 fi
 exit 0

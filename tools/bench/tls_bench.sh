@@ -252,17 +252,7 @@ cat "$tables"
 [ -n "$out" ] && cp "$tables" "$out"
 
 if [ "$write_docs" = 1 ]; then
-  python3 - "$tables" docs/performance.md <<'PY'
-import sys, re
-tables = open(sys.argv[1]).read()
-doc = open(sys.argv[2]).read()
-begin, end = "<!-- tls-bench:begin -->", "<!-- tls-bench:end -->"
-if begin not in doc:
-    sys.exit("docs/performance.md has no tls-bench markers")
-head, rest = doc.split(begin, 1)
-_, tail = rest.split(end, 1)
-open(sys.argv[2], "w").write(head + begin + "\n" + tables + end + tail)
-PY
+  write_docs_section tls-bench "$tables"
   log "wrote the TLS tables into docs/performance.md"
 fi
 exit 0
