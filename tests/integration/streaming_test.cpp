@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -144,6 +149,92 @@ TEST_F(StreamingTest, Download100MiBChunked) {
     download(gateway);
     expect_bounded_memory(gateway);
 }
+
+// A backend that sends its body in pieces and waits, after each, until the client has it all:
+// the gateway writes a large piece with MSG_MORE while more body is due, and the kernel would
+// keep its tail back until the next write, or, with nothing else in flight, until its probe
+// timer fires (200 ms or more: TCP_RTO_MIN). The gateway releases held bytes as soon as a read
+// of the backend finds nothing waiting, so each piece arrives at once. A load spike can slow one
+// piece; the fastest of four stays far under the kernel's 200 ms only when nothing is held back.
+class PausingBodyTest : public ::testing::TestWithParam<bool> {  // true: chunked
+protected:
+    static constexpr std::size_t piece = 20000;  // over the relay's 8 KiB direct-read threshold
+    static constexpr int pieces = 5;
+    temp_dir dir_;
+};
+
+TEST_P(PausingBodyTest, EachPieceReachesTheClientWhileTheBackendWaits) {
+    const bool chunked = GetParam();
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::uint64_t client_bytes = 0;
+    std::array<steady::time_point, pieces> sent_at{};
+    std::array<steady::time_point, pieces> seen_at{};
+    bool client_gave_up = false;
+
+    const std::string body_piece(piece, 'p');
+    scripted_backend backend([&](scripted_backend::peer& connection) {
+        if (!connection.read_request(10s)) return;
+        connection.send(chunked ? std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                                : "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(piece * pieces) + "\r\n\r\n");
+        for (int i = 0; i < pieces; ++i) {
+            {
+                const std::lock_guard lock(mutex);
+                sent_at[i] = steady::now();
+            }
+            if (chunked) {
+                std::string framed = "4e20\r\n" + body_piece + "\r\n";  // 0x4e20 = 20000
+                if (i + 1 == pieces) framed += "0\r\n\r\n";
+                connection.send(framed);
+            } else {
+                connection.send(body_piece);
+            }
+            std::unique_lock lock(mutex);
+            const auto want = static_cast<std::uint64_t>(piece) * static_cast<std::uint64_t>(i + 1);
+            if (!arrived.wait_for(lock, 5s, [&] { return client_bytes >= want || client_gave_up; })) return;
+            if (client_gave_up) return;
+        }
+    });
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .health_check = "enabled: false"});
+
+    auto connection = gateway.connect(10s);
+    connection->send_request("GET", "/pausing");
+    read_options options;
+    options.total_timeout = 20s;
+    options.body_sink = [&](std::string_view bytes) {
+        const std::lock_guard lock(mutex);
+        const auto before = client_bytes;
+        client_bytes += bytes.size();
+        for (int i = 0; i < pieces; ++i) {
+            const auto end = static_cast<std::uint64_t>(piece) * static_cast<std::uint64_t>(i + 1);
+            if (before < end && client_bytes >= end) seen_at[i] = steady::now();
+        }
+        arrived.notify_all();
+    };
+    http_response response;
+    try {
+        response = connection->read_response(options);
+    } catch (...) {
+        {
+            const std::lock_guard lock(mutex);
+            client_gave_up = true;
+        }
+        arrived.notify_all();
+        throw;
+    }
+    EXPECT_EQ(response.status, 200) << describe(response);
+    const std::lock_guard lock(mutex);
+    ASSERT_EQ(client_bytes, piece * pieces);
+    auto fastest = steady::duration::max();
+    // The last piece ends the body and is never held back: it says nothing here.
+    for (int i = 0; i + 1 < pieces; ++i) fastest = std::min(fastest, seen_at[i] - sent_at[i]);
+    const auto fastest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(fastest).count();
+    std::printf("[ measure  ] fastest piece through the gateway: %lld ms\n", static_cast<long long>(fastest_ms));
+    EXPECT_LT(fastest, 100ms) << "every piece waited for the kernel to release it";
+}
+
+INSTANTIATE_TEST_SUITE_P(Framing, PausingBodyTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Chunked" : "ContentLength"; });
 
 }  // namespace
 }  // namespace it

@@ -13,6 +13,7 @@
 #include <array>
 #include <span>
 #include <string>
+#include <tuple>
 
 namespace gw {
 
@@ -76,9 +77,25 @@ net::awaitable<boost::system::error_code> read_more(timed_stream& source, Dynami
     co_return ec;
 }
 
+// The write side of a relay while more of the body is coming: Asio's composed write over
+// timed_stream::async_write_some_more (MSG_MORE on every piece).
+struct more_to_come {
+    using executor_type = timed_stream::executor_type;
+    timed_stream& stream;
+    executor_type get_executor() { return stream.get_executor(); }
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return stream.async_write_some_more(buffers, std::forward<Token>(token));
+    }
+};
+
 // Moves one message body from `source` to `destination` a chunk at a time as `body` decodes
 // it, framed chunked or as is; a pending head goes out with the first bytes. Every read and
 // write gets `gap` to make progress. A framing error is a read error (body_error).
+// Between plain sockets, a piece of min_direct_read or more with body still to come is written
+// with MSG_MORE (held back by the kernel until a full segment or the next write); the read that
+// follows first looks without waiting, and when nothing is there yet it releases what was held
+// before it waits, so a pause of the source never keeps data from the destination.
 template <class DynamicBuffer>
 net::awaitable<relay_errors> relay_body(timed_stream& source, DynamicBuffer& source_buffer, body_decoder& body,
                                         timed_stream& destination, pending_head head, bool chunked,
@@ -90,6 +107,8 @@ net::awaitable<relay_errors> relay_body(timed_stream& source, DynamicBuffer& sou
         if (ec) co_return relay_errors{{}, destination.outcome(ec)};
         head = {};
     }
+    const bool plain = !source.secure() && !destination.secure();
+    bool held = false;  // the last write went with MSG_MORE
     for (;;) {
         const std::span<char> room = chunk.subspan(head.chunk_offset);
         std::size_t got = 0;
@@ -99,21 +118,38 @@ net::awaitable<relay_errors> relay_body(timed_stream& source, DynamicBuffer& sou
             got = step.produced;
             if (body.failed()) co_return relay_errors{body.error(), {}};
             if (got > 0 || body.done()) break;
-            source.expires_after(gap);
-            if (source_buffer.size() == 0 && body.direct_room() >= min_direct_read) {
-                // Inside a large stretch of body data the read lands in the chunk: one copy less.
-                const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(
-                    body.direct_room(), std::min(room.size(), max_read_size)));
-                auto [ec, n] = co_await source.async_read_some(asio::buffer(room.data(), want), net::nothrow);
+            // Inside a large stretch of body data the read lands in the chunk: one copy less.
+            const bool direct = source_buffer.size() == 0 && body.direct_room() >= min_direct_read;
+            asio::mutable_buffer into;
+            if (direct) {
+                into = asio::buffer(room.data(), static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                     body.direct_room(), std::min(room.size(), max_read_size))));
+            } else {
+                const std::size_t space = std::min(source_buffer.max_size() - source_buffer.size(), max_read_size);
+                if (space == 0) co_return relay_errors{boost::beast::http::error::buffer_overflow, {}};
+                into = source_buffer.prepare(space);
+            }
+            boost::system::error_code ec;
+            std::size_t n = 0;
+            if (held) {
+                n = source.read_some_now(into, ec);
+                if (ec == asio::error::would_block) {
+                    destination.release_held();
+                    held = false;
+                }
+            }
+            if (!held) {
+                source.expires_after(gap);
+                std::tie(ec, n) = co_await source.async_read_some(into, net::nothrow);
+            }
+            if (direct) {
                 body.took_direct(n);
                 got = n;
                 if (!ec || n > 0) break;
-                if (ec != asio::error::eof) co_return relay_errors{source.outcome(ec), {}};
-                body.end_of_input();
-                if (body.failed()) co_return relay_errors{body.error(), {}};
-                continue;
+            } else {
+                source_buffer.commit(n);
             }
-            if (const auto ec = co_await read_more(source, source_buffer)) {
+            if (ec) {
                 if (ec != asio::error::eof) co_return relay_errors{source.outcome(ec), {}};
                 body.end_of_input();
                 if (body.failed()) co_return relay_errors{body.error(), {}};
@@ -130,8 +166,12 @@ net::awaitable<relay_errors> relay_body(timed_stream& source, DynamicBuffer& sou
         if (got > 0 && chunked) pieces[count++] = asio::buffer(crlf);
         if (last && chunked) pieces[count++] = asio::buffer(last_chunk);
         if (count > 0) {
+            const std::span<const asio::const_buffer> out(pieces.data(), count);
             destination.expires_after(gap);
-            auto [ec, n] = co_await asio::async_write(destination, std::span(pieces.data(), count), net::nothrow);
+            held = plain && !last && got >= min_direct_read;
+            more_to_come more{destination};
+            auto [ec, n] = held ? co_await asio::async_write(more, out, net::nothrow)
+                                : co_await asio::async_write(destination, out, net::nothrow);
             if (ec) co_return relay_errors{{}, destination.outcome(ec)};
             head = {};
         }

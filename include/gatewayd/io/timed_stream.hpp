@@ -5,8 +5,12 @@
 #include "gatewayd/tls/ssl_handle.hpp"
 #include "gatewayd/tls/tls_ops.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/socket.h>
+
+#include <cstddef>
 #include <utility>
 
 namespace gw {
@@ -72,6 +76,20 @@ public:
         }
         return socket_.async_write_some(buffers, std::forward<Token>(token));
     }
+
+    // Plain TCP only (the caller checks secure()). What the socket holds now, without waiting:
+    // ec is would_block when nothing is there, eof at the end of the stream.
+    std::size_t read_some_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec);
+
+    // Plain TCP only. A write with MSG_MORE: the kernel may keep a last partial segment back
+    // until the next write, so a large body goes out in full segments, with fewer packets and
+    // fewer wake-ups of the reader. The next plain write, or release_held(), sends it.
+    template <class ConstBuffers, class Token>
+    auto async_write_some_more(const ConstBuffers& buffers, Token&& token) {
+        return socket_.socket().async_send(buffers, MSG_MORE, std::forward<Token>(token));
+    }
+    // Sends what MSG_MORE kept back (setting TCP_NODELAY again pushes pending segments).
+    void release_held();
 
 private:
     timed_socket socket_;
