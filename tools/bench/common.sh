@@ -32,6 +32,14 @@ ticks() {  # utime + stime of PID, in clock ticks
   set -- $rest
   echo $(( ${12} + ${13} ))
 }
+system_ticks() {  # stime of PID (the kernel's share of ticks), in clock ticks
+  local line rest
+  read -r line <"/proc/$1/stat"
+  rest=${line##*) }
+  # shellcheck disable=SC2086
+  set -- $rest
+  echo "${13}"
+}
 # The median of the numbers on stdin, one a line ("nan" for none); DIGITS decimals for an even count.
 median() {
   sort -n | awk -v d="${1:-2}" '{ v[NR] = $1 } END {

@@ -8,12 +8,14 @@
 #            per request
 #   base     GET / on 50 connections, the same peers' small-request figure as a control
 #   flood    one client over its limit (gatewayd: limit 1 per hour, memory store; nginx
-#            limit_req 1r/m): at peak (wrk -t1 -c50) with the share of its core the proxy used,
-#            which says whether the proxy or the load generator was the limit, and paced at one
-#            rate both sustain (h2load, 50 clients, 30,000 req/s), where batching cannot differ
+#            limit_req 1r/m; HAProxy a stick table and deny 429): at peak (wrk -t1 -c50) with
+#            the share of its core the proxy used, which says whether the proxy or the load
+#            generator was the limit, and paced at one rate all sustain (h2load, 50 clients,
+#            30,000 req/s), where batching cannot differ, with the kernel's share of the CPU
 # "Upstream connects" is the machine's TCP ActiveOpens over the measured run (/proc/net/snmp)
 # less wrk's own connections: nothing else may run meanwhile. A second gatewayd binary to
-# compare (an older build) joins as gatewayd-base with GATEWAYD_BASE=path.
+# compare (an older build, or one built for io_uring) joins as gatewayd-base with
+# GATEWAYD_BASE=path (GATEWAYD_BASE_NAME=name to call it something else).
 #   tools/bench/scale_bench.sh [--rounds N] [--duration S] [--quick] [--write-docs] [--tables FILE]
 # --write-docs replaces the section between the scale-bench markers of docs/performance.md.
 {
@@ -83,16 +85,18 @@ start_from_template() {  # NAME TEMPLATE CONFIG-NAME COMMAND...
   wait_port "$port"
 }
 start_gatewayd gatewayd "$gatewayd"; peers+=(gatewayd)
-if [ -n "${GATEWAYD_BASE:-}" ]; then start_gatewayd gatewayd-base "$GATEWAYD_BASE"; peers+=(gatewayd-base); fi
+base_name=${GATEWAYD_BASE_NAME:-gatewayd-base}
+if [ -n "${GATEWAYD_BASE:-}" ]; then start_gatewayd "$base_name" "$GATEWAYD_BASE"; peers+=("$base_name"); fi
 start_from_template nginx tools/bench/nginx.conf.in nginx.conf \
   "$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
 peers+=(nginx)
 start_from_template haproxy tools/bench/haproxy.cfg.in haproxy.cfg "$haproxy_bin" -db -f "$tmp/haproxy/haproxy.cfg"
 peers+=(haproxy)
-flood_peers=(gatewayd-429 nginx-limit_req)
+flood_peers=(gatewayd-429 nginx-limit_req haproxy-429)
 start_gatewayd gatewayd-429 "$gatewayd" "{enabled: true, store: memory, requests: 1, window: 1h}"
 start_from_template nginx-limit_req tools/bench/nginx-limit_req.conf.in nginx.conf \
   "$nginx_bin" -p "$tmp/nginx-limit_req" -c "$tmp/nginx-limit_req/nginx.conf" -e "$tmp/nginx-limit_req/error.log"
+start_from_template haproxy-429 tools/bench/haproxy-429.cfg.in haproxy.cfg "$haproxy_bin" -db -f "$tmp/haproxy-429/haproxy.cfg"
 for p in "${flood_peers[@]}"; do curl -s -o /dev/null "http://127.0.0.1:${port_of[$p]}/"; done  # the one allowed
 log "peers: ${peers[*]}; $rounds round(s) of ${duration}s measurements"
 
@@ -120,10 +124,10 @@ measure() {  # PHASE PEER CONNECTIONS PATH
     printf "%s\t%s\t%.0f\t%.2f\t%s\t%.1f\n", ph, p, r, cpu * 1e6 / t / n, q, opens * 1000 / n }' >>"$results"
 }
 
-flood_results=$tmp/flood.tsv   # peer peak_rps peak_cpu_us busy_pct paced_rps paced_cpu_us
+flood_results=$tmp/flood.tsv   # peer peak_rps peak_cpu_us busy_pct paced_rps paced_cpu_us paced_system_us
 : >"$flood_results"
 flood() {  # PEER: 429s at peak, then paced
-  local p=$1 t0 t1 out n rps busy prps pn pcpu
+  local p=$1 t0 t1 s0 s1 out n rps busy prps pn
   taskset -c $load_cpu wrk -t1 -c50 -d"${warmup}s" "http://127.0.0.1:${port_of[$p]}/" >/dev/null 2>&1 || true
   t0=$(ticks "${pid_of[$p]}")
   out=$(taskset -c $load_cpu wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:${port_of[$p]}/" 2>&1 || true)
@@ -131,15 +135,15 @@ flood() {  # PEER: 429s at peak, then paced
   n=$(awk '/requests in/ { print $1 }' <<<"$out") rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
   busy=$(awk -v c=$((t1 - t0)) -v t="$clk_tck" -v d="$duration" 'BEGIN { printf "%.0f", c * 100 / t / d }')
   local c_peak=$((t1 - t0))
-  t0=$(ticks "${pid_of[$p]}")
+  t0=$(ticks "${pid_of[$p]}") s0=$(system_ticks "${pid_of[$p]}")
   out=$(taskset -c $load_cpu h2load --h1 -t1 -c50 --rps=600 -D "$duration" "http://127.0.0.1:${port_of[$p]}/" 2>&1 || true)
-  t1=$(ticks "${pid_of[$p]}")
+  t1=$(ticks "${pid_of[$p]}") s1=$(system_ticks "${pid_of[$p]}")
   pn=$(awk '/^requests:/ { print $6 }' <<<"$out")   # done: a 429 is a completed request
   prps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' <<<"$out")
   awk -v p="$p" -v n="${n:-0}" -v r="${rps:-0}" -v c="$c_peak" -v t="$clk_tck" -v b="$busy" -v pn="${pn:-0}" \
-      -v pr="${prps:-0}" -v pc=$((t1 - t0)) 'BEGIN {
-    printf "%s\t%.0f\t%s\t%s\t%.0f\t%s\n", p, r, n ? sprintf("%.2f", c * 1e6 / t / n) : "nan", b, pr,
-      pn ? sprintf("%.2f", pc * 1e6 / t / pn) : "nan" }' >>"$flood_results"
+      -v pr="${prps:-0}" -v pc=$((t1 - t0)) -v ps=$((s1 - s0)) 'BEGIN {
+    printf "%s\t%.0f\t%s\t%s\t%.0f\t%s\t%s\n", p, r, n ? sprintf("%.2f", c * 1e6 / t / n) : "nan", b, pr,
+      pn ? sprintf("%.2f", pc * 1e6 / t / pn) : "nan", pn ? sprintf("%.2f", ps * 1e6 / t / pn) : "nan" }' >>"$flood_results"
 }
 
 for r in $(seq 1 "$rounds"); do
@@ -182,14 +186,14 @@ tables=$tmp/tables.md
     echo "| $p | $(med body64k "$p" 3) | $c | $(ratio "$c" "$hb") | $(ratio "$c" "$nb") | $s | $(ratio "$s" "$ns") |"
   done
   echo
-  echo "429 flood, one client over its limit (gatewayd: limit 1 per hour, memory store; nginx: limit_req 1r/m, burst 0). Peak: wrk -t1 -c50; \"proxy busy\" is the share of its core the proxy used (below 100%, the load generator was the limit). Paced: h2load, 50 clients, 30,000 req/s in all:"
+  echo "429 flood, one client over its limit (gatewayd: limit 1 per hour, memory store; nginx: limit_req 1r/m, burst 0; HAProxy: a stick table counting the client's requests, deny with 429 past the first). Peak: wrk -t1 -c50; \"proxy busy\" is the share of its core the proxy used (below 100%, the load generator was the limit). Paced: h2load, 50 clients, 30,000 req/s in all; \"kernel\" is the system time in it:"
   echo
-  echo "| peer | peak req/s | CPU µs/refusal at peak | proxy busy | paced req/s | CPU µs/refusal paced | paced CPU ÷ nginx |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| peer | peak req/s | CPU µs/refusal at peak | proxy busy | paced req/s | CPU µs/refusal paced | kernel µs of it | paced CPU ÷ nginx | paced CPU ÷ HAProxy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   fmed() { awk -F'\t' -v p="$1" -v col="$2" '$1 == p { print $col }' "$flood_results" | grep -v nan | median 2; }
-  npc=$(fmed nginx-limit_req 6)
+  npc=$(fmed nginx-limit_req 6) hpc=$(fmed haproxy-429 6)
   for p in "${flood_peers[@]}"; do
-    echo "| $p | $(fmed "$p" 2) | $(fmed "$p" 3) | $(fmed "$p" 4)% | $(fmed "$p" 5) | $(fmed "$p" 6) | $(ratio "$(fmed "$p" 6)" "$npc") |"
+    echo "| $p | $(fmed "$p" 2) | $(fmed "$p" 3) | $(fmed "$p" 4)% | $(fmed "$p" 5) | $(fmed "$p" 6) | $(fmed "$p" 7) | $(ratio "$(fmed "$p" 6)" "$npc") | $(ratio "$(fmed "$p" 6)" "$hpc") |"
   done
   echo
   echo "Command: \`bash tools/bench/scale_bench.sh --rounds $rounds --duration $duration\` ($rounds round(s), medians;" \
