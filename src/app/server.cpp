@@ -299,8 +299,8 @@ int run_server(std::shared_ptr<const config> settings, const std::string& config
     std::optional<net::acceptor> admin;
     if (admin_at && !start_admin(threads, admin, *settings, *admin_at)) return 1;
 
-    spdlog::info("gatewayd listening on {} ({} thread(s), {} backend(s), {} route(s)){}{}", settings->listen,
-                 settings->threads, settings->backends.size(), settings->routes.size(),
+    spdlog::info("gatewayd listening on {} ({} thread(s) on {}, {} backend(s), {} route(s)){}{}", settings->listen,
+                 settings->threads, net::reactor_name, settings->backends.size(), settings->routes.size(),
                  tls_at ? ", TLS on " + settings->tls.listen : std::string(),
                  admin_at ? ", admin on " + settings->admin.listen : std::string());
     asio::co_spawn(threads.front()->io, run_watchdog(), task_boundary{task_kind::background});

@@ -80,5 +80,12 @@ TEST_F(ThreadsTest, ActiveHealthChecksRunOncePerProcessNotOncePerLoop) {
     EXPECT_GE(took, 650ms) << "health checks seem to run on more than one loop";
 }
 
+// Releases run Asio's epoll reactor; the start-up line says so, so that an operator can tell.
+TEST_F(ThreadsTest, TheStartLineNamesTheLoopsAndWhatTheyWaitOn) {
+    mock_backend backend(dir_);
+    gateway_process gateway(dir_, {.backends = {backend.url()}, .extra = "threads: 2\n"});
+    EXPECT_EQ(count_lines_containing(gateway.log_path(), "(2 thread(s) on epoll, 1 backend(s)"), 1u) << gateway.log();
+}
+
 }  // namespace
 }  // namespace it

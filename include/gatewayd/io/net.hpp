@@ -28,4 +28,14 @@ inline constexpr boost::asio::use_awaitable_t<executor> use_awaitable{};
 // Errors as values: co_await yields a tuple of (error_code, result...).
 inline constexpr auto nothrow = boost::asio::as_tuple(use_awaitable);
 
+// What Asio waits on, chosen when it is compiled (the start-up line names it). io_uring builds
+// are possible but measured slower (docs/performance-analysis.md), so releases use epoll.
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+inline constexpr const char* reactor_name = "io_uring";
+#elif defined(BOOST_ASIO_HAS_EPOLL)
+inline constexpr const char* reactor_name = "epoll";
+#else
+inline constexpr const char* reactor_name = "select";
+#endif
+
 }  // namespace gw::net
