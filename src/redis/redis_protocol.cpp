@@ -6,26 +6,80 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <memory>
 
 namespace gw {
 
 namespace {
 
-redis_reply copy_reply(const redisReply& raw) {
-    redis_reply out;
-    switch (raw.type) {
-    case REDIS_REPLY_STATUS: out.type = redis_reply::kind::status; break;
-    case REDIS_REPLY_ERROR: out.type = redis_reply::kind::error; break;
-    case REDIS_REPLY_INTEGER: out.type = redis_reply::kind::integer; break;
-    case REDIS_REPLY_STRING: out.type = redis_reply::kind::string; break;
-    case REDIS_REPLY_ARRAY: out.type = redis_reply::kind::array; break;
-    default: out.type = redis_reply::kind::nil; break;
+// hiredis builds each reply through these instead of its own redisReply objects, which cost
+// one malloc per element plus the array and a copy into redis_reply afterwards (four per rate
+// limiter reply). Only the root is allocated (with operator new, whose per-thread free lists
+// make it no malloc in steady state); elements live in their parent's vector. Children arrive
+// in index order and an array is complete before its next sibling starts, so a vector growing
+// never moves an element hiredis still points at. None of these may throw through hiredis's
+// C frames: a failure is a null, which hiredis reports as out of memory.
+redis_reply* place_reply(const redisReadTask* task, redis_reply::kind type) noexcept {
+    try {
+        if (task->parent == nullptr) {
+            auto* root = new redis_reply;
+            root->type = type;
+            return root;
+        }
+        auto& siblings = static_cast<redis_reply*>(task->parent->obj)->elements;
+        siblings.emplace_back().type = type;
+        return &siblings.back();
+    } catch (...) {
+        return nullptr;
     }
-    out.integer = raw.integer;
-    if (raw.str != nullptr) out.text.assign(raw.str, raw.len);
-    for (std::size_t i = 0; i < raw.elements; ++i) out.elements.push_back(copy_reply(*raw.element[i]));
-    return out;
 }
+
+redis_reply::kind string_kind(int type) {
+    switch (type) {
+    case REDIS_REPLY_STATUS: return redis_reply::kind::status;
+    case REDIS_REPLY_ERROR: return redis_reply::kind::error;
+    default: return redis_reply::kind::string;
+    }
+}
+
+void* create_string(const redisReadTask* task, char* text, std::size_t size) {
+    redis_reply* reply = place_reply(task, string_kind(task->type));
+    if (reply == nullptr) return nullptr;
+    try {
+        reply->text.assign(text, size);
+    } catch (...) {
+        if (task->parent == nullptr) delete reply;
+        return nullptr;
+    }
+    return reply;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+    redis_reply* reply = place_reply(task, redis_reply::kind::array);
+    if (reply == nullptr) return nullptr;
+    // Reserved up to a small count only: a header may announce more than ever arrives.
+    constexpr int reserved_at_most = 16;
+    try {
+        reply->elements.reserve(static_cast<std::size_t>(std::clamp(elements, 0, reserved_at_most)));
+    } catch (...) {
+        if (task->parent == nullptr) delete reply;
+        return nullptr;
+    }
+    return reply;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+    redis_reply* reply = place_reply(task, redis_reply::kind::integer);
+    if (reply != nullptr) reply->integer = value;
+    return reply;
+}
+
+void* create_nil(const redisReadTask* task) { return place_reply(task, redis_reply::kind::nil); }
+
+// hiredis frees only roots (a finished reply not taken, or one cut short by an error).
+void free_reply(void* root) { delete static_cast<redis_reply*>(root); }
+
+redisReplyObjectFunctions reply_functions{create_string, create_array, create_integer, create_nil, free_reply};
 
 }  // namespace
 
@@ -75,7 +129,7 @@ void append_command(std::string& out, std::span<const std::string_view> args) {
     out.resize(static_cast<std::size_t>(at - out.data()));
 }
 
-reply_reader::reply_reader() : reader_(redisReaderCreate()) {}
+reply_reader::reply_reader() : reader_(redisReaderCreateWithFunctions(&reply_functions)) {}
 
 reply_reader::~reply_reader() { redisReaderFree(reader_); }
 
@@ -133,9 +187,8 @@ std::optional<redis_reply> reply_reader::next() {
         if (refused_) failed_ = true;
         return std::nullopt;
     }
-    auto reply = copy_reply(*static_cast<redisReply*>(raw));
-    freeReplyObject(raw);
-    return reply;
+    const std::unique_ptr<redis_reply> reply(static_cast<redis_reply*>(raw));
+    return std::move(*reply);
 }
 
 bool is_noscript(const redis_reply& reply) {

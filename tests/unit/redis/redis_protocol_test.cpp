@@ -77,6 +77,52 @@ TEST(ReplyReader, AHugeArrayHeaderSplitAcrossFeedsIsSeenToo) {
     EXPECT_TRUE(reader.failed());
 }
 
+TEST(ReplyReader, NestedArraysKeepTheirShapeWithNilsAndEmptyArrays) {
+    gw::reply_reader reader;
+    // A CLUSTER SLOTS-like reply, then an empty array and a nil array.
+    ASSERT_TRUE(reader.feed("*2\r\n*3\r\n:0\r\n:5460\r\n*2\r\n$9\r\n127.0.0.1\r\n:7000\r\n"
+                            "*4\r\n$-1\r\n+OK\r\n-ERR x\r\n*0\r\n*0\r\n*-1\r\n"));
+    const auto slots = reader.next();
+    ASSERT_TRUE(slots.has_value());
+    ASSERT_EQ(slots->elements.size(), 2u);
+    const auto& range = slots->elements[0];
+    ASSERT_EQ(range.elements.size(), 3u);
+    EXPECT_EQ(range.elements[1].integer, 5460);
+    ASSERT_EQ(range.elements[2].elements.size(), 2u);
+    EXPECT_EQ(range.elements[2].elements[0].text, "127.0.0.1");
+    EXPECT_EQ(range.elements[2].elements[1].integer, 7000);
+    const auto& mixed = slots->elements[1];
+    ASSERT_EQ(mixed.elements.size(), 4u);
+    EXPECT_EQ(mixed.elements[0].type, gw::redis_reply::kind::nil);
+    EXPECT_EQ(mixed.elements[1].type, gw::redis_reply::kind::status);
+    EXPECT_EQ(mixed.elements[2].type, gw::redis_reply::kind::error);
+    EXPECT_EQ(mixed.elements[2].text, "ERR x");
+    EXPECT_EQ(mixed.elements[3].type, gw::redis_reply::kind::array);
+    EXPECT_TRUE(mixed.elements[3].elements.empty());
+    const auto empty = reader.next();
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->type, gw::redis_reply::kind::array);
+    EXPECT_TRUE(empty->elements.empty());
+    const auto nil = reader.next();
+    ASSERT_TRUE(nil.has_value());
+    EXPECT_EQ(nil->type, gw::redis_reply::kind::nil);
+    EXPECT_FALSE(reader.next().has_value());
+    EXPECT_FALSE(reader.failed());
+}
+
+TEST(ReplyReader, GarbageInsideAnArrayFailsTheStreamAfterTheRepliesBeforeIt) {
+    gw::reply_reader reader;
+    reader.feed(":1\r\n*3\r\n*2\r\n:1\r\n");
+    const auto first = reader.next();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->integer, 1);
+    EXPECT_FALSE(reader.next().has_value()) << "the array is not complete yet";
+    EXPECT_FALSE(reader.failed());
+    reader.feed("?garbage\r\n");
+    EXPECT_FALSE(reader.next().has_value());
+    EXPECT_TRUE(reader.failed());
+}
+
 TEST(ReplyReader, OrdinaryRepliesStillDecodeOneByteAtATime) {
     gw::reply_reader reader;
     const std::string_view stream = "*2\r\n:3\r\n:59000\r\n";
