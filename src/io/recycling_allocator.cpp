@@ -9,7 +9,7 @@ namespace gw::detail {
 namespace {
 
 constexpr std::size_t granule = 64;
-constexpr std::size_t classes = 64;                      // blocks up to 4 KiB are recycled
+constexpr std::size_t classes = 128;                     // blocks up to 8 KiB are recycled
 constexpr std::size_t max_kept_bytes_per_class = 256 * 1024;  // bounds what a burst leaves behind
 constexpr std::size_t tag_bytes = 16;                    // keeps the caller's block 16-aligned
 
