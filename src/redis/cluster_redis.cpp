@@ -243,7 +243,10 @@ net::awaitable<void> cluster_redis::settle(attempt& a, steady_clock::time_point 
     for (;;) {
         if (a.target != nullptr) co_await a.target->connection.wait(*a.sent);
         // Nodes live as long as the client, and a cluster node is never pointed elsewhere.
-        const std::string_view asked_host = a.target != nullptr ? a.target->connection.target().host : "";
+        // Not a conditional expression: with "" as its other branch it would be a temporary copy,
+        // gone before the view is read.
+        std::string_view asked_host;
+        if (a.target != nullptr) asked_host = a.target->connection.target().host;
         const redirect_step step = a.policy.next(a.sent->reply, asked_host);
         if (step.refresh) request_refresh();
         switch (step.what) {
