@@ -12,28 +12,6 @@ namespace gw {
 
 namespace {
 
-// hiredis builds each reply through these instead of its own redisReply objects, which cost
-// one malloc per element plus the array and a copy into redis_reply afterwards (four per rate
-// limiter reply). Only the root is allocated (with operator new, whose per-thread free lists
-// make it no malloc in steady state); elements live in their parent's vector. Children arrive
-// in index order and an array is complete before its next sibling starts, so a vector growing
-// never moves an element hiredis still points at. None of these may throw through hiredis's
-// C frames: a failure is a null, which hiredis reports as out of memory.
-redis_reply* place_reply(const redisReadTask* task, redis_reply::kind type) noexcept {
-    try {
-        if (task->parent == nullptr) {
-            auto* root = new redis_reply;
-            root->type = type;
-            return root;
-        }
-        auto& siblings = static_cast<redis_reply*>(task->parent->obj)->elements;
-        siblings.emplace_back().type = type;
-        return &siblings.back();
-    } catch (...) {
-        return nullptr;
-    }
-}
-
 redis_reply::kind string_kind(int type) {
     switch (type) {
     case REDIS_REPLY_STATUS: return redis_reply::kind::status;
@@ -42,39 +20,54 @@ redis_reply::kind string_kind(int type) {
     }
 }
 
-void* create_string(const redisReadTask* task, char* text, std::size_t size) {
-    redis_reply* reply = place_reply(task, string_kind(task->type));
-    if (reply == nullptr) return nullptr;
+// hiredis builds each reply through these instead of its own redisReply objects, which cost
+// one malloc per element plus the array and a copy into redis_reply afterwards (four per rate
+// limiter reply). Only the root is allocated (with operator new, whose per-thread free lists
+// make it no malloc in steady state); elements live in their parent's vector. Children arrive
+// in index order and an array is complete before its next sibling starts, so a vector growing
+// never moves an element hiredis still points at. None of these may throw through hiredis's
+// C frames: a failure is a null, which hiredis reports as out of memory.
+//
+// A reply of `type` as the root or as the next element of its parent, then `fill(reply)`. A
+// root that cannot be filled is deleted here; a child is freed with its root by hiredis.
+template <class Fill>
+void* place_reply(const redisReadTask* task, redis_reply::kind type, Fill fill) noexcept {
     try {
-        reply->text.assign(text, size);
+        if (task->parent == nullptr) {
+            auto root = std::make_unique<redis_reply>();
+            root->type = type;
+            fill(*root);
+            return root.release();
+        }
+        auto& siblings = static_cast<redis_reply*>(task->parent->obj)->elements;
+        redis_reply& child = siblings.emplace_back();
+        child.type = type;
+        fill(child);
+        return &child;
     } catch (...) {
-        if (task->parent == nullptr) delete reply;
         return nullptr;
     }
-    return reply;
+}
+
+void* create_string(const redisReadTask* task, char* text, std::size_t size) {
+    return place_reply(task, string_kind(task->type), [&](redis_reply& reply) { reply.text.assign(text, size); });
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-    redis_reply* reply = place_reply(task, redis_reply::kind::array);
-    if (reply == nullptr) return nullptr;
     // Reserved up to a small count only: a header may announce more than ever arrives.
     constexpr int reserved_at_most = 16;
-    try {
-        reply->elements.reserve(static_cast<std::size_t>(std::clamp(elements, 0, reserved_at_most)));
-    } catch (...) {
-        if (task->parent == nullptr) delete reply;
-        return nullptr;
-    }
-    return reply;
+    return place_reply(task, redis_reply::kind::array, [&](redis_reply& reply) {
+        reply.elements.reserve(static_cast<std::size_t>(std::clamp(elements, 0, reserved_at_most)));
+    });
 }
 
 void* create_integer(const redisReadTask* task, long long value) {
-    redis_reply* reply = place_reply(task, redis_reply::kind::integer);
-    if (reply != nullptr) reply->integer = value;
-    return reply;
+    return place_reply(task, redis_reply::kind::integer, [&](redis_reply& reply) { reply.integer = value; });
 }
 
-void* create_nil(const redisReadTask* task) { return place_reply(task, redis_reply::kind::nil); }
+void* create_nil(const redisReadTask* task) {
+    return place_reply(task, redis_reply::kind::nil, [](redis_reply&) {});
+}
 
 // hiredis frees only roots (a finished reply not taken, or one cut short by an error).
 void free_reply(void* root) { delete static_cast<redis_reply*>(root); }
